@@ -1,0 +1,333 @@
+"""authcheck data model (SPEC section 1).
+
+Results are append-only: a verdict is superseded by a newer row, never edited; audit events are
+never updated or deleted. State changes happen only in ``authcheck.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    JOURNALIST = "journalist", "Journalist"
+    EDITOR = "editor", "Editor"
+    API_CLIENT = "api_client", "API client"
+    ADMIN = "admin", "Admin"
+
+
+class User(AbstractUser):
+    """A person or API client. No role means no access at all (deny by default)."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
+
+    @property
+    def sees_all_checks(self) -> bool:
+        """Editors and admins see every check; everyone else only their own."""
+        return self.is_active and self.role in {Role.EDITOR, Role.ADMIN}
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only the SHA-256 of its secret is stored; the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token {self.prefix} of {self.user_id}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    OTHER = "other"
+
+
+class Media(models.Model):
+    """Bytes identified by SHA-256, stored once under a random, extensionless name."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.BigIntegerField()
+    mime = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=MediaKind.choices, default=MediaKind.OTHER)
+    storage_name = models.CharField(max_length=100, unique=True)
+    probe = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class CheckStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CheckClient(models.TextChoices):
+    EXTENSION = "extension"
+    DASHBOARD = "dashboard"
+    API = "api"
+    CLI = "cli"
+
+
+class SourceType(models.TextChoices):
+    URL = "url"
+    UPLOAD = "upload"
+    FILE = "file"
+
+
+class Check(models.Model):
+    """One request to examine media. Many checks may share one media."""
+
+    media = models.ForeignKey(
+        Media, null=True, blank=True, on_delete=models.PROTECT, related_name="checks"
+    )
+    source_type = models.CharField(max_length=10, choices=SourceType.choices)
+    source_url = models.TextField(blank=True, default="")
+    page_url = models.TextField(blank=True, default="")
+    # Client-supplied name, for display only: never used to name anything on disk.
+    original_filename = models.CharField(max_length=255, blank=True, default="")
+    submitter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="checks")
+    client = models.CharField(max_length=10, choices=CheckClient.choices, default=CheckClient.API)
+    note = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=10, choices=CheckStatus.choices, default=CheckStatus.QUEUED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["submitter", "-created_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"check #{self.pk}"
+
+
+class StageState(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CheckStage(models.Model):
+    """Progress and timing of one pipeline stage of one check."""
+
+    check_ref = models.ForeignKey(
+        Check, on_delete=models.CASCADE, related_name="stages", db_column="check_id"
+    )
+    name = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=StageState.choices, default=StageState.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["check_ref", "name"], name="uniq_stage_per_check"),
+        ]
+
+
+class ProvenanceState(models.TextChoices):
+    TRUSTED = "trusted"
+    VALID = "valid"
+    INVALID = "invalid"
+    ABSENT = "absent"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+
+
+class ProvenanceReport(models.Model):
+    """C2PA verification of one media under one trust configuration and SDK version."""
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="provenance_reports")
+    trust_version = models.CharField(max_length=64)
+    sdk_version = models.CharField(max_length=40)
+    state = models.CharField(max_length=12, choices=ProvenanceState.choices)
+    # Control-character-free projection of the report (section 3 shape), safe for jsonb.
+    report = models.JSONField()
+    # The manifest store JSON exactly as the SDK returned it: bytes, with their hash.
+    raw_manifest = models.BinaryField(null=True, blank=True)
+    raw_manifest_sha256 = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media", "trust_version", "sdk_version"], name="uniq_report_per_trust_sdk"
+            ),
+        ]
+
+
+class Signal(models.Model):
+    """Output of one detector version on one media."""
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="signals")
+    detector = models.CharField(max_length=60)
+    version = models.CharField(max_length=20)
+    score = models.FloatField(null=True, blank=True)
+    label = models.CharField(max_length=60)
+    evidence = models.JSONField(default=dict)
+    runtime_ms = models.FloatField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media", "detector", "version"], name="uniq_signal_per_detector_version"
+            ),
+        ]
+
+
+class VerdictLabel(models.TextChoices):
+    PROVENANCE_VERIFIED = "provenance_verified"
+    PROVENANCE_UNTRUSTED = "provenance_untrusted"
+    DECLARED_SYNTHETIC = "declared_synthetic"
+    CREDENTIALS_INVALID = "credentials_invalid"
+    SYNTHETIC_INDICATORS = "synthetic_indicators"
+    NO_PROVENANCE = "no_provenance"
+    ERROR = "error"
+
+
+class ReviewDecision(models.TextChoices):
+    AUTHENTIC = "authentic"
+    SYNTHETIC = "synthetic"
+    MANIPULATED = "manipulated"
+    MISATTRIBUTED = "misattributed"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Verdict(models.Model):
+    """An automated conclusion or a reviewer decision. Append-only; the newest row is current."""
+
+    check_ref = models.ForeignKey(
+        Check, on_delete=models.CASCADE, related_name="verdicts", db_column="check_id"
+    )
+    label = models.CharField(max_length=30, choices=VerdictLabel.choices, blank=True, default="")
+    decision = models.CharField(
+        max_length=20, choices=ReviewDecision.choices, blank=True, default=""
+    )
+    summary = models.TextField()
+    rule = models.CharField(max_length=80)
+    versions = models.JSONField(default=dict)
+    note = models.TextField(blank=True, default="")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="verdicts"
+    )
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One automated verdict per check: a redelivered task cannot add a second.
+            models.UniqueConstraint(
+                fields=["check_ref"],
+                condition=Q(author__isnull=True),
+                name="uniq_auto_verdict_per_check",
+            ),
+            models.CheckConstraint(
+                condition=(Q(author__isnull=True) & ~Q(label=""))
+                | (Q(author__isnull=False) & ~Q(decision="")),
+                name="verdict_is_label_or_decision",
+            ),
+        ]
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of every state change and every human action.
+
+    ``body`` is canonical JSON text; ``hash = sha256(prev_hash | seq | body)``. On PostgreSQL
+    triggers assign seq/prev_hash/hash and refuse UPDATE, DELETE and TRUNCATE.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    check_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    body = models.TextField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+
+class TrustAnchor(models.Model):
+    """A C2PA trust anchor managed by admins, added to those from AUTHCHECK_TRUST_ANCHORS."""
+
+    name = models.CharField(max_length=200)
+    pem = models.TextField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+
+
+class FrameHash(models.Model):
+    """A PDQ hash of one sampled frame (or a crop of it), searchable for source tracing.
+
+    The 256-bit hash is also split into sixteen 16-bit chunks, each with its own btree index:
+    any hash within Hamming distance 31 shares at least one chunk within distance 1 of the query
+    (pigeonhole), so a lookup probes 16 x 17 index ranges instead of scanning every row.
+    """
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="frame_hashes")
+    frame_index = models.PositiveIntegerField()
+    timestamp = models.FloatField(default=0.0)
+    variant = models.CharField(max_length=20, default="full")
+    quality = models.PositiveSmallIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    c0 = models.IntegerField(db_index=True)
+    c1 = models.IntegerField(db_index=True)
+    c2 = models.IntegerField(db_index=True)
+    c3 = models.IntegerField(db_index=True)
+    c4 = models.IntegerField(db_index=True)
+    c5 = models.IntegerField(db_index=True)
+    c6 = models.IntegerField(db_index=True)
+    c7 = models.IntegerField(db_index=True)
+    c8 = models.IntegerField(db_index=True)
+    c9 = models.IntegerField(db_index=True)
+    c10 = models.IntegerField(db_index=True)
+    c11 = models.IntegerField(db_index=True)
+    c12 = models.IntegerField(db_index=True)
+    c13 = models.IntegerField(db_index=True)
+    c14 = models.IntegerField(db_index=True)
+    c15 = models.IntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media", "frame_index", "variant"],
+                name="uniq_framehash_per_media_frame_variant",
+            ),
+        ]

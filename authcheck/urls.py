@@ -1,0 +1,7 @@
+"""URL wiring only."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("authcheck.api.urls")),
+]
