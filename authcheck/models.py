@@ -106,6 +106,9 @@ class Check(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process working on it, so a crashed worker's claim can be taken over.
+    claimed_by = models.CharField(max_length=200, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

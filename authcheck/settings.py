@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,7 +127,7 @@ LANGUAGE_CODE = "en"
 USE_I18N = False
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env_str("AUTHCHECK_STATIC_ROOT", str(DATA_DIR / "static")))
 MEDIA_ROOT = DATA_DIR / "media"
 UPLOAD_TMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
@@ -184,7 +185,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
-CELERY_TASK_DEFAULT_QUEUE = "checks"
+CELERY_TASK_DEFAULT_QUEUE = env_str("AUTHCHECK_QUEUE", "checks")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},

@@ -1,0 +1,143 @@
+"""Streaming storage with one-pass SHA-256, and magic-byte sniffing of what the bytes really are.
+
+Media is never trusted by its name or declared type: ``sniff`` looks at the first bytes and
+refuses anything that is not an image, video or audio container we examine (HTML, SVG, HLS
+playlists, ffconcat scripts, text), so such bytes never reach ffmpeg or c2pa.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from authcheck.errors import MediaTooLarge, UnsupportedMedia
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file written by ``copy_and_hash``."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """The real type of some bytes: a MIME type and a media kind (image, video, audio)."""
+
+    mime: str
+    kind: str
+
+
+def random_name() -> str:
+    """A random, extensionless storage name: client-chosen names never reach the disk."""
+    return secrets.token_hex(16)
+
+
+def copy_and_hash(src: BinaryIO, dest: Path, max_bytes: int) -> Stored:
+    """Stream ``src`` into the new file ``dest`` while hashing it; remove it on any failure."""
+    digest = hashlib.sha256()
+    size = 0
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MediaTooLarge(f"file is larger than {max_bytes} bytes", code="too_large")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return Stored(path=dest, size=size, sha256=digest.hexdigest())
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """Return (sha256 hex, size) of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+# (offset, magic, mime, kind); checked in order, first match wins.
+_MAGIC: tuple[tuple[int, bytes, str, str], ...] = (
+    (0, b"\xff\xd8\xff", "image/jpeg", "image"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png", "image"),
+    (0, b"GIF87a", "image/gif", "image"),
+    (0, b"GIF89a", "image/gif", "image"),
+    (0, b"II*\x00", "image/tiff", "image"),
+    (0, b"MM\x00*", "image/tiff", "image"),
+    (0, b"\x1a\x45\xdf\xa3", "video/x-matroska", "video"),
+    (0, b"OggS", "audio/ogg", "audio"),
+    (0, b"fLaC", "audio/flac", "audio"),
+    (0, b"ID3", "audio/mpeg", "audio"),
+    (0, b"FLV\x01", "video/x-flv", "video"),
+)
+
+_RIFF = {b"WEBP": ("image/webp", "image"), b"WAVE": ("audio/wav", "audio"),
+         b"AVI ": ("video/x-msvideo", "video")}
+
+# ISO BMFF brands: images (HEIF/AVIF) versus audio; everything else is treated as video.
+_IMAGE_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis", b"heim", b"heis"}
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
+
+
+def _sniff_bmff(head: bytes) -> Sniffed | None:
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        return None
+    brand = head[8:12]
+    if brand in _IMAGE_BRANDS:
+        return Sniffed("image/avif" if brand.startswith(b"avi") else "image/heic", "image")
+    if brand in _AUDIO_BRANDS:
+        return Sniffed("audio/mp4", "audio")
+    if brand.startswith(b"qt"):
+        return Sniffed("video/quicktime", "video")
+    return Sniffed("video/mp4", "video")
+
+
+def _sniff_mpeg_audio_or_ts(head: bytes) -> Sniffed | None:
+    if len(head) >= 189 and head[0] == 0x47 and head[188] == 0x47:
+        return Sniffed("video/mp2t", "video")
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        # MPEG audio frame sync (MP3 without ID3) or ADTS AAC (0xFFF1 / 0xFFF9).
+        return Sniffed("audio/aac" if head[1] & 0x06 == 0 else "audio/mpeg", "audio")
+    return None
+
+
+def sniff_bytes(head: bytes) -> Sniffed:
+    """Classify the first bytes of a file; raise ``UnsupportedMedia`` if it is not media."""
+    if not head:
+        raise UnsupportedMedia("the file is empty")
+    for offset, magic, mime, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return Sniffed(mime, kind)
+    if head[:4] == b"RIFF" and head[8:12] in _RIFF:
+        return Sniffed(*_RIFF[head[8:12]])
+    found = _sniff_bmff(head) or _sniff_mpeg_audio_or_ts(head)
+    if found:
+        return found
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for marker, what in ((b"#extm3u", "an HLS playlist"), (b"ffconcat", "an ffconcat script"),
+                         (b"<svg", "an SVG document"), (b"<?xml", "an XML document"),
+                         (b"<!doctype html", "an HTML page"), (b"<html", "an HTML page")):
+        if text.startswith(marker):
+            raise UnsupportedMedia(f"the bytes are {what}, not an image, video or audio file")
+    raise UnsupportedMedia("the bytes are not an image, video or audio format authcheck reads")
+
+
+def sniff(path: Path) -> Sniffed:
+    """Classify a file by its magic bytes (never by its name)."""
+    with open(path, "rb") as handle:
+        return sniff_bytes(handle.read(512))

@@ -1,0 +1,122 @@
+"""JSON shapes shared by the API and the command line (SPEC section 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authcheck import selectors
+from authcheck.models import Check, CheckStage, Media, Signal, Verdict
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def stage_to_dict(stage: CheckStage) -> dict[str, Any]:
+    """One pipeline stage's progress."""
+    return {
+        "name": stage.name,
+        "state": stage.state,
+        "started": _iso(stage.started_at),
+        "finished": _iso(stage.finished_at),
+        "duration_ms": round(stage.duration_ms, 2) if stage.duration_ms is not None else None,
+        "error": stage.error or None,
+    }
+
+
+def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
+    """A verdict: automated (label, rule) or a reviewer's decision (decision, note, reviewer)."""
+    return {
+        "id": verdict.pk,
+        "kind": "review" if verdict.author_id else "automated",
+        "label": verdict.label or None,
+        "decision": verdict.decision or None,
+        "summary": verdict.summary,
+        "rule": verdict.rule,
+        "versions": verdict.versions,
+        "note": verdict.note or None,
+        "reviewer": verdict.author.username if verdict.author_id and verdict.author else None,
+        "supersedes": verdict.supersedes_id,
+        "created_at": _iso(verdict.created_at),
+    }
+
+
+def signal_to_dict(signal: Signal) -> dict[str, Any]:
+    """One detector's output."""
+    return {
+        "detector": signal.detector,
+        "version": signal.version,
+        "label": signal.label,
+        "score": signal.score,
+        "evidence": signal.evidence,
+        "runtime_ms": round(signal.runtime_ms, 2),
+        "error": signal.error or None,
+    }
+
+
+def media_to_dict(media: Media) -> dict[str, Any]:
+    """A media's identity and probe data."""
+    return {
+        "sha256": media.sha256,
+        "size": media.size,
+        "mime": media.mime,
+        "kind": media.kind,
+        "probe": media.probe,
+        "first_seen": _iso(media.created_at),
+    }
+
+
+def links_for(check: Check, base: str = "") -> dict[str, str]:
+    """Hypermedia links of a check."""
+    root = f"{base}/api/v1/checks/{check.pk}"
+    links = {"self": root, "audit": f"{root}/audit", "reviews": f"{root}/reviews"}
+    if check.media_id and check.media:
+        links["media"] = f"{base}/api/v1/media/{check.media.sha256}"
+    return links
+
+
+def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
+    """The full JSON of a check: status, stages, verdict, provenance, signals, similar, links."""
+    media = check.media if check.media_id else None
+    current = selectors.verdict_current(check)
+    history = selectors.verdicts_of(check)
+    report = selectors.report_latest(media) if media else None
+    return {
+        "id": check.pk,
+        "status": check.status,
+        "source": {"type": check.source_type, "url": check.source_url or None,
+                   "page_url": check.page_url or None,
+                   "filename": check.original_filename or None},
+        "client": check.client,
+        "note": check.note or None,
+        "submitter": check.submitter.username,
+        "created_at": _iso(check.created_at),
+        "started_at": _iso(check.started_at),
+        "finished_at": _iso(check.finished_at),
+        "attempts": check.attempts,
+        "stages": [stage_to_dict(s) for s in check.stages.all()],
+        "verdict": verdict_to_dict(current) if current else None,
+        "verdict_history": [verdict_to_dict(v) for v in history if current and v.pk != current.pk],
+        "media": media_to_dict(media) if media else None,
+        "provenance": report.report if report else None,
+        "signals": [signal_to_dict(s) for s in selectors.signals_of(media)] if media else [],
+        "similar": [],
+        "error": ({"code": check.error_code, "message": check.error_message}
+                  if check.error_code else None),
+        "links": links_for(check, base),
+    }
+
+
+def media_report_to_dict(media: Media, base: str = "") -> dict[str, Any]:
+    """A known media with its latest report and the latest verdict of its checks."""
+    report = selectors.report_latest(media)
+    check = selectors.check_latest_for_media(media)
+    verdict = selectors.verdict_current(check) if check else None
+    return {
+        "media": media_to_dict(media),
+        "provenance": report.report if report else None,
+        "signals": [signal_to_dict(s) for s in selectors.signals_of(media)],
+        "verdict": verdict_to_dict(verdict) if verdict else None,
+        "check_id": check.pk if check else None,
+        "links": {"self": f"{base}/api/v1/media/{media.sha256}"},
+    }

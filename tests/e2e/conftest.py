@@ -1,0 +1,104 @@
+"""A real Celery worker, started as a subprocess against the test database and Redis."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from authcheck.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """A running ``celery worker`` process whose output is collected line by line."""
+
+    def __init__(self, proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+        self.proc = proc
+        self.lines = lines
+        self.output: list[str] = []
+
+    def wait_for(self, text: str, timeout: float = 60.0, count: int = 1) -> None:
+        """Block until ``count`` lines containing ``text`` appeared (or fail with the output)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(text in line for line in self.output) >= count:
+                return
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+        raise AssertionError(f"worker never printed {text!r}:\n" + "".join(self.output[-50:]))
+
+    def pool_children(self) -> list[int]:
+        """PIDs of the prefork pool processes."""
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                             text=True, check=False)
+        return [int(pid) for pid in out.stdout.split()]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  transactional_db: None) -> Iterator[Worker]:
+    """Start a one-process prefork worker on a private queue; stop it after the test."""
+    if not settings.CELERY_BROKER_URL or connection.vendor != "postgresql":
+        pytest.skip("end-to-end tests need CELERY_BROKER_URL and PostgreSQL (see .ci/run)")
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(settings, "AUTHCHECK_TASKS_IN_PROCESS", False)
+    monkeypatch.setattr(app.conf, "task_default_queue", queue_name)
+    env = {**os.environ, "DATABASE_URL": _database_url(), "AUTHCHECK_DATA_DIR": str(tmp_path),
+           "AUTHCHECK_QUEUE": queue_name, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "authcheck", "worker", "-Q", queue_name,
+         "-c", "1", "-P", "prefork", "-l", "INFO", "-n", f"{queue_name}@%h",
+         "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []],
+                     daemon=True).start()
+    worker = Worker(proc, lines)
+    try:
+        worker.wait_for("ready.")
+        yield worker
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns something truthy, failing after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

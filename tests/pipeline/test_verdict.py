@@ -1,0 +1,84 @@
+"""Verdict rules: each label fires on its evidence, in order of strength, with honest wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from authcheck.pipeline.verdict import decide
+
+SIGNER = {"common_name": "Newsroom Camera", "issuer": "Test Root CA"}
+
+
+def report(state: str, **extra: object) -> dict:
+    return {"state": state, "failures": [], "ingredients": [],
+            "active_manifest": {"signer": SIGNER}, **extra}
+
+
+def test_it_verifies_a_trusted_manifest_without_ai_declaration() -> None:
+    decision = decide(report("trusted"))
+    assert (decision.label, decision.rule) == ("provenance_verified", "c2pa.trusted")
+    assert "Newsroom Camera" in decision.summary
+    assert "not that its content is true" in decision.summary
+
+
+def test_it_never_calls_a_valid_but_untrusted_signer_verified() -> None:
+    decision = decide(report("valid"))
+    assert decision.label == "provenance_untrusted"
+    assert "unknown source" in decision.summary
+    assert "verified" not in decision.summary.lower()
+
+
+def test_it_marks_a_failing_manifest_invalid_and_names_the_codes() -> None:
+    bad = report("invalid", failures=[{"code": "assertion.dataHash.mismatch"}],
+                 ingredients=[{"failures": [{"code": "claimSignature.mismatch"}],
+                               "ingredients": []}])
+    decision = decide(bad)
+    assert decision.label == "credentials_invalid"
+    assert "assertion.dataHash.mismatch" in decision.summary
+    assert "claimSignature.mismatch" in decision.summary
+
+
+def test_it_treats_a_malformed_manifest_store_as_invalid_credentials() -> None:
+    assert decide(report("error", error_code="c2pa_malformed")).label == "credentials_invalid"
+
+
+@pytest.mark.parametrize("state", ["trusted", "valid"])
+def test_it_reports_a_signed_ai_declaration_as_declared_synthetic(state: str) -> None:
+    decision = decide(report(state, ai_declared=True,
+                             ai_declaration={"software_agent": "GenAI 2"}))
+    assert decision.label == "declared_synthetic"
+    assert "The declaration is signed" in decision.summary
+    assert "GenAI 2" in decision.summary
+
+
+def test_it_reports_an_unsigned_label_as_declared_synthetic_and_says_it_is_unsigned() -> None:
+    label = {"detector": "ai_labels", "label": "ai_declared", "evidence": {"producer": "kling"}}
+    decision = decide(report("absent"), [label])
+    assert decision.label == "declared_synthetic"
+    assert "unsigned" in decision.summary and "kling" in decision.summary
+
+
+def test_indicators_above_threshold_give_synthetic_indicators_not_a_probability() -> None:
+    fired = {"detector": "spectral_artifacts", "label": "indicator_high", "score": 0.995}
+    decision = decide(report("absent"), [fired])
+    assert decision.label == "synthetic_indicators"
+    assert "%" not in decision.summary
+
+
+def test_nothing_found_is_worded_as_no_evidence_of_authenticity() -> None:
+    quiet = {"detector": "spectral_artifacts", "label": "indicator_low", "score": 0.3}
+    decision = decide(report("absent"), [quiet])
+    assert decision.label == "no_provenance"
+    assert "not evidence that the media is authentic" in decision.summary
+
+
+def test_a_remote_only_manifest_is_explained() -> None:
+    decision = decide(report("error", error_code="c2pa_remote_manifest_required"))
+    assert decision.label == "no_provenance"
+    assert "remote" in decision.summary
+
+
+def test_an_error_beats_everything_and_carries_its_code() -> None:
+    decision = decide(report("trusted"), [], ("url_blocked", "the address is private"))
+    assert (decision.label, decision.rule) == ("error", "error.url_blocked")
+    assert "the address is private" in decision.summary
