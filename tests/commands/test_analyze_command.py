@@ -1,0 +1,58 @@
+"""``manage.py analyze``: the full pipeline, recorded as a check, with the SPEC's output shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from authcheck.models import Check
+from tests.mediagen import make_image, make_video
+
+pytestmark = pytest.mark.django_db
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        call_command("analyze", *args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_it_analyzes_a_video_file_and_records_a_cli_check(tmp_path: Path, capsys) -> None:
+    clip = make_video(tmp_path / "clip.mp4", seconds=1, audio=True)
+    code, out, _ = run(capsys, "--json", str(clip))
+    assert code == 0
+    data = json.loads(out)
+    check = Check.objects.get(pk=data["check_id"])
+    assert check.client == "cli" and check.status == "done"
+    assert data["media"]["mime"] == "video/mp4"
+    assert data["media"]["probe"]["video_codec"] == "h264"
+    assert data["verdict"]["label"] == "no_provenance"
+    assert data["provenance"]["state"] == "absent"
+    assert data["similar"] == []
+
+
+def test_it_prints_a_readable_summary_without_json(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, str(make_image(tmp_path / "p.png", fmt="PNG")))
+    assert code == 0
+    assert "verdict: no_provenance" in out and "image/png" in out
+
+
+@pytest.mark.parametrize("target", ["/no/such/file.jpg", "ftp://example.org/x.jpg"])
+def test_unreadable_input_exits_2_with_one_line(tmp_path: Path, capsys, target: str) -> None:
+    code, out, err = run(capsys, target)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_non_media_exits_2_with_the_code(tmp_path: Path, capsys) -> None:
+    page = tmp_path / "page.jpg"
+    page.write_text("<!doctype html><script>alert(1)</script>")
+    code, _, err = run(capsys, str(page))
+    assert code == 2 and "unsupported_media" in err
