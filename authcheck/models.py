@@ -111,6 +111,8 @@ class Check(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
+    # Earlier media whose frames match this check's media, found when the check finished.
+    similar = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -100,7 +100,7 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
         "media": media_to_dict(media) if media else None,
         "provenance": report.report if report else None,
         "signals": [signal_to_dict(s) for s in selectors.signals_of(media)] if media else [],
-        "similar": [],
+        "similar": check.similar,
         "error": ({"code": check.error_code, "message": check.error_message}
                   if check.error_code else None),
         "links": links_for(check, base),

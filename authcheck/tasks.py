@@ -18,7 +18,7 @@ from django.db import close_old_connections
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
-from authcheck.services import checks, processing
+from authcheck.services import checks, detection, processing
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,25 @@ def check_process_task(self, check_id: int) -> str:  # type: ignore[no-untyped-d
     """Process one check; transient fetch failures retry with exponential backoff and jitter."""
     final = self.request.retries >= self.max_retries
     try:
-        return processing.check_process(check_id, retry_transient=not final)
+        return processing.check_process(check_id, retry_transient=not final, inline=False)
     except TransientFetchError as exc:
         countdown = min(300, 2 ** self.request.retries * 5) + random.uniform(0, 3)
         raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         processing.check_timed_out(check_id)
         return "failed"
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True, name="authcheck.tasks.detector_task",
+          soft_time_limit=settings.AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT,
+          time_limit=settings.AUTHCHECK_DETECTOR_TIME_LIMIT)
+def detector_task(check_id: int, detector: str) -> str:
+    """Run one detector of a check's fan-out, then let the database decide if all are in."""
+    try:
+        detection.detector_task_run(check_id, detector)
+    except SoftTimeLimitExceeded:
+        detection.detector_timed_out(check_id, detector)
+    return processing.check_collect(check_id)
 
 
 @app.task(name="authcheck.tasks.sweep_task")
@@ -68,6 +80,15 @@ def _in_process_executor() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="authcheck-task")
         return _executor
+
+
+def enqueue_detector(check_id: int, detector: str) -> None:
+    """Send one detector run to the detectors queue; a lost message is recovered by the
+    sweeper, which re-runs the check once its lease expires (finished signals are kept)."""
+    try:
+        detector_task.apply_async((check_id, detector), queue=settings.AUTHCHECK_DETECTOR_QUEUE)
+    except Exception:
+        log.exception("could not publish detector %s of check %s", detector, check_id)
 
 
 def enqueue_check(check_id: int) -> None:

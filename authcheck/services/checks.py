@@ -184,6 +184,13 @@ def _claimable(check_id: int, now: datetime) -> Q:
     return claimable
 
 
+def detector_enqueue_on_commit(check_id: int, detector: str) -> None:
+    """Queue one detector of a check's fan-out once the surrounding transaction commits."""
+    from authcheck.tasks import enqueue_detector  # noqa: PLC0415 - tasks import services
+
+    transaction.on_commit(lambda: enqueue_detector(check_id, detector))
+
+
 def check_claim(check_id: int) -> Check | None:
     """Claim a check for this process with a conditional UPDATE; None if it is not ours to run.
 
@@ -221,7 +228,8 @@ def check_attach_media(check: Check, media: Media) -> None:
 
 
 def verdict_issue(check: Check, decision: Decision, versions: dict[str, Any], *,
-                  from_status: str = CheckStatus.RUNNING) -> Verdict | None:
+                  from_status: str = CheckStatus.RUNNING,
+                  similar: list[dict[str, Any]] | None = None) -> Verdict | None:
     """Issue the automated verdict and close the check, atomically and at most once."""
     failed = decision.label == "error"
     status = CheckStatus.FAILED if failed else CheckStatus.DONE
@@ -230,7 +238,7 @@ def verdict_issue(check: Check, decision: Decision, versions: dict[str, Any], *,
         with transaction.atomic():
             closed = Check.objects.filter(pk=check.pk, status=from_status).update(
                 status=status, finished_at=timezone.now(), lease_expires_at=None,
-                error_code=code, error_message=message,
+                error_code=code, error_message=message, similar=similar or [],
             )
             if not closed:
                 return None

@@ -22,8 +22,10 @@ from authcheck.errors import AuthcheckError, FetchError, MediaError, TransientFe
 from authcheck.models import Check, CheckStage, CheckStatus, Media, ProvenanceReport, StageState
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
-from authcheck.pipeline.verdict import RULES_VERSION, Decision, decide
-from authcheck.services import checks
+from authcheck.detectors.registry import detector_versions
+from authcheck.pipeline.verdict import RULES_VERSION, decide
+from authcheck.services import checks, detection
+from authcheck.services.similar import similarity_record
 from authcheck.services.media import media_adopt, media_path, tmp_dir
 from authcheck.services.trust import trust_config_current
 
@@ -37,7 +39,7 @@ def versions_current(trust_version: str) -> dict[str, Any]:
         "rules": RULES_VERSION,
         "c2pa_sdk": provenance.sdk_version(),
         "trust": trust_version,
-        "detectors": {},
+        "detectors": detector_versions(),
     }
 
 
@@ -111,9 +113,9 @@ def _current_results(media: Media) -> tuple[dict[str, Any], list[dict[str, Any]]
     report = ProvenanceReport.objects.filter(
         media=media, trust_version=trust.version, sdk_version=provenance.sdk_version()
     ).first()
-    if report is None or media.probe is None:
+    if report is None or media.probe is None or detection.detectors_pending(media):
         return None
-    return report.report, []
+    return report.report, detection.signals_current(media)
 
 
 def answer_from_known(check: Check, media: Media) -> bool:
@@ -122,33 +124,84 @@ def answer_from_known(check: Check, media: Media) -> bool:
     if results is None:
         return False
     report, signals = results
-    decision = decide(report, signals)
     checks.stage_skip_all(check, "known media: answered from stored results")
     versions = versions_current(report.get("trust_version", ""))
-    return checks.verdict_issue(check, decision, versions, from_status=CheckStatus.QUEUED) is not None
+    decision = decide(report, signals)
+    similar = similarity_record(check, media)
+    issued = checks.verdict_issue(check, decision, versions, from_status=CheckStatus.QUEUED,
+                                  similar=similar)
+    return issued is not None
 
 
-def _examine(check: Check) -> tuple[Decision, dict[str, Any]]:
-    media = check.media or _fetch_media(check)
+def _probe_and_report(check: Check, media: Media) -> tuple[dict[str, Any], MediaError | None]:
     if check.source_type != "url":
         CheckStage.objects.filter(check_ref=check, name="hash").update(
             state=StageState.DONE, error="hashed while the upload was stored")
     with stage(check, "provenance"):
         report = provenance_ensure(media).report
-    probe_error: MediaError | None = None
     try:
         with stage(check, "probe"):
             probe_ensure(media)
     except MediaError as exc:
-        probe_error = exc
-    versions = versions_current(report.get("trust_version", ""))
+        if report.get("state") in {"absent", "unsupported", "error"}:
+            raise  # nothing else to go on: the media could not be examined
+        return report, exc
+    return report, None
+
+
+def _run_detectors(check: Check, media: Media, *, inline: bool) -> bool:
+    """Run or fan out the pending detectors; True when every signal is in."""
+    rows = CheckStage.objects.filter(check_ref=check, name="detectors")
+    pending = detection.detectors_pending(media)
+    if not pending:
+        rows.update(state=StageState.DONE, error="")
+        return True
+    if inline:
+        with stage(check, "detectors"):
+            detection.detectors_run_inline(media, pending)
+        return True
+    with stage(check, "detectors"):
+        detection.frames_ensure(media)  # sample once, before the fan-out
+    rows.update(state=StageState.RUNNING, finished_at=None)
+    for detector in pending:
+        checks.detector_enqueue_on_commit(check.pk, detector.name)
+    return False
+
+
+def check_finish(check: Check) -> str:
+    """Trace similar media and issue the verdict from everything stored for the media."""
+    media = check.media
+    assert media is not None
+    CheckStage.objects.filter(check_ref=check, name="detectors", state=StageState.RUNNING).update(
+        state=StageState.DONE, finished_at=timezone.now())
+    with stage(check, "similar"):
+        similar = similarity_record(check, media)
+    report = provenance_ensure(media).report
     with stage(check, "verdict"):
-        CheckStage.objects.filter(check_ref=check, name__in=["detectors", "similar"]).update(
-            state=StageState.SKIPPED, error="no detectors configured")
-        if probe_error and report.get("state") in {"absent", "unsupported", "error"}:
-            # Nothing else to go on: the media could not be examined.
-            raise probe_error
-        return decide(report, []), versions
+        decision = decide(report, detection.signals_current(media))
+        versions = versions_current(report.get("trust_version", ""))
+    checks.verdict_issue(check, decision, versions, similar=similar)
+    return "done"
+
+
+def check_collect(check_id: int) -> str:
+    """Called by each detector task: finish the check once every signal is in (at most once)."""
+    check = (Check.objects.select_related("media")
+             .filter(pk=check_id, status=CheckStatus.RUNNING).first())
+    if check is None or check.media is None or detection.detectors_pending(check.media):
+        return "waiting"
+    return check_finish(check)
+
+
+def _examine(check: Check, *, inline: bool) -> str:
+    media = check.media or _fetch_media(check)
+    report, probe_error = _probe_and_report(check, media)
+    if probe_error is not None:
+        CheckStage.objects.filter(check_ref=check, name="detectors").update(
+            state=StageState.SKIPPED, error=f"not run: {probe_error.code}")
+    elif not _run_detectors(check, media, inline=inline):
+        return "waiting"
+    return check_finish(check)
 
 
 def _fail(check: Check, exc: AuthcheckError) -> None:
@@ -159,8 +212,11 @@ def _fail(check: Check, exc: AuthcheckError) -> None:
         state=StageState.SKIPPED, error=f"not run: {exc.code}")
 
 
-def check_process(check_id: int, *, retry_transient: bool = True) -> str:
-    """Run one check to a terminal state. Safe to call twice; returns what happened."""
+def check_process(check_id: int, *, retry_transient: bool = True, inline: bool = True) -> str:
+    """Run one check to a terminal state (or to its detector fan-out when ``inline`` is false).
+
+    Safe to call twice: returns what happened (done, failed, waiting, not_claimed).
+    """
     check = checks.check_claim(check_id)
     if check is None:
         return "not_claimed"
@@ -170,24 +226,20 @@ def check_process(check_id: int, *, retry_transient: bool = True) -> str:
             "it was set aside", code="poison_input"))
         return "failed"
     try:
-        decision, versions = _examine(check)
+        return _examine(check, inline=inline)
     except TransientFetchError as exc:
         if retry_transient:
             checks.check_release(check)
             raise
         _fail(check, FetchError(f"the URL could not be fetched: {exc.message}",
                                 code="fetch_failed"))
-        return "failed"
     except AuthcheckError as exc:
         _fail(check, exc)
-        return "failed"
     except Exception:
         log.exception("check %s failed unexpectedly", check_id)
         _fail(check, AuthcheckError("an internal error stopped the examination; it was logged",
                                     code="internal_error"))
-        return "failed"
-    checks.verdict_issue(check, decision, versions)
-    return "done"
+    return "failed"
 
 
 def check_timed_out(check_id: int) -> None:

@@ -72,7 +72,7 @@ def celery_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            "AUTHCHECK_QUEUE": queue_name, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
            "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "authcheck", "worker", "-Q", queue_name,
+        [sys.executable, "-m", "celery", "-A", "authcheck", "worker", "-Q", f"{queue_name},{queue_name}-detectors",
          "-c", "1", "-P", "prefork", "-l", "INFO", "-n", f"{queue_name}@%h",
          "--without-mingle", "--without-gossip"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
