@@ -134,6 +134,7 @@ FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
 # Everything above 64 KB goes to a temporary file: uploads are never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_HANDLERS = ["authcheck.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
 

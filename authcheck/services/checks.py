@@ -82,10 +82,24 @@ def _stages_init(check: Check, names: tuple[str, ...]) -> None:
     )
 
 
+def _received(fileobj: IO[bytes]) -> hashing.Stored | None:
+    """An upload the HashingUploadHandler already wrote and hashed: take its file over."""
+    sha256 = getattr(fileobj, "sha256", "")
+    path_of = getattr(fileobj, "temporary_file_path", None)
+    if not sha256 or path_of is None:
+        return None
+    taken = tmp_dir() / hashing.random_name()
+    try:
+        os.link(path_of(), taken)  # Django deletes its own name when the request ends
+    except OSError:
+        return None  # another filesystem: fall back to copying (and hashing) once more
+    return hashing.Stored(path=taken, size=os.path.getsize(taken), sha256=sha256)
+
+
 def _store_upload(fileobj: IO[bytes]) -> Media:
     """Stream an upload to disk hashing it once; refuse non-media before anything is kept."""
-    tmp = tmp_dir() / hashing.random_name()
-    stored = hashing.copy_and_hash(fileobj, tmp, settings.AUTHCHECK_MAX_UPLOAD_BYTES)
+    stored = _received(fileobj) or hashing.copy_and_hash(
+        fileobj, tmp_dir() / hashing.random_name(), settings.AUTHCHECK_MAX_UPLOAD_BYTES)
     try:
         sniffed = hashing.sniff(stored.path)
     except AuthcheckError:
