@@ -155,6 +155,9 @@ class CheckStage(models.Model):
             models.UniqueConstraint(fields=["check_ref", "name"], name="uniq_stage_per_check"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} of check #{self.check_ref_id}: {self.state}"
+
 
 class ProvenanceState(models.TextChoices):
     TRUSTED = "trusted"
@@ -186,6 +189,9 @@ class ProvenanceReport(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"C2PA report of media {self.media_id}: {self.state}"
+
 
 class Signal(models.Model):
     """Output of one detector version on one media."""
@@ -206,6 +212,9 @@ class Signal(models.Model):
                 fields=["media", "detector", "version"], name="uniq_signal_per_detector_version"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.detector} v{self.version} on media {self.media_id}: {self.label}"
 
 
 class VerdictLabel(models.TextChoices):
@@ -264,6 +273,9 @@ class Verdict(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"verdict of check #{self.check_ref_id}: {self.label or self.decision}"
+
 
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of every state change and every human action.
@@ -286,6 +298,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["seq"]
 
+    def __str__(self) -> str:
+        return f"audit #{self.seq} {self.action}"
+
 
 class TrustAnchor(models.Model):
     """A C2PA trust anchor managed by admins, added to those from AUTHCHECK_TRUST_ANCHORS."""
@@ -296,6 +311,9 @@ class TrustAnchor(models.Model):
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class FrameHash(models.Model):
@@ -336,3 +354,6 @@ class FrameHash(models.Model):
                 name="uniq_framehash_per_media_frame_variant",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"frame {self.frame_index} of media {self.media_id}"

@@ -84,9 +84,12 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
     return {
         "id": check.pk,
         "status": check.status,
-        "source": {"type": check.source_type, "url": check.source_url or None,
-                   "page_url": check.page_url or None,
-                   "filename": check.original_filename or None},
+        "source": {
+            "type": check.source_type,
+            "url": check.source_url or None,
+            "page_url": check.page_url or None,
+            "filename": check.original_filename or None,
+        },
         "client": check.client,
         "note": check.note or None,
         "submitter": check.submitter.username,
@@ -101,8 +104,9 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
         "provenance": report.report if report else None,
         "signals": [signal_to_dict(s) for s in selectors.signals_of(media)] if media else [],
         "similar": check.similar,
-        "error": ({"code": check.error_code, "message": check.error_message}
-                  if check.error_code else None),
+        "error": (
+            {"code": check.error_code, "message": check.error_message} if check.error_code else None
+        ),
         "links": links_for(check, base),
     }
 

@@ -6,10 +6,10 @@ from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, V
 
 from authcheck.models import Check, Media, ProvenanceReport, Signal, User, Verdict
 
-
 # A reviewer's decision outranks the automated verdict, even one that arrived later.
-_REVIEWS_FIRST = Case(When(author__isnull=False, then=Value(0)), default=Value(1),
-                      output_field=IntegerField())
+_REVIEWS_FIRST = Case(
+    When(author__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
 
 
 def checks_visible_to(user: User) -> QuerySet[Check]:
@@ -38,8 +38,12 @@ def check_get_for(user: User, check_id: int) -> Check:
 
 def verdict_current(check: Check) -> Verdict | None:
     """The current verdict: the newest reviewer decision, else the automated verdict."""
-    return (Verdict.objects.filter(check_ref=check).select_related("author")
-            .order_by(_REVIEWS_FIRST, "-id").first())
+    return (
+        Verdict.objects.filter(check_ref=check)
+        .select_related("author")
+        .order_by(_REVIEWS_FIRST, "-id")
+        .first()
+    )
 
 
 def verdicts_of(check: Check) -> list[Verdict]:

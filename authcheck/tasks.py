@@ -26,24 +26,33 @@ _executor_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 
 
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
-          name="authcheck.tasks.check_process_task")
+@app.task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=5,
+    name="authcheck.tasks.check_process_task",
+)
 def check_process_task(self, check_id: int) -> str:  # type: ignore[no-untyped-def]
     """Process one check; transient fetch failures retry with exponential backoff and jitter."""
     final = self.request.retries >= self.max_retries
     try:
         return processing.check_process(check_id, retry_transient=not final, inline=False)
     except TransientFetchError as exc:
-        countdown = min(300, 2 ** self.request.retries * 5) + random.uniform(0, 3)
+        countdown = min(300, 2**self.request.retries * 5) + random.uniform(0, 3)
         raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         processing.check_timed_out(check_id)
         return "failed"
 
 
-@app.task(acks_late=True, reject_on_worker_lost=True, name="authcheck.tasks.detector_task",
-          soft_time_limit=settings.AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT,
-          time_limit=settings.AUTHCHECK_DETECTOR_TIME_LIMIT)
+@app.task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    name="authcheck.tasks.detector_task",
+    soft_time_limit=settings.AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT,
+    time_limit=settings.AUTHCHECK_DETECTOR_TIME_LIMIT,
+)
 def detector_task(check_id: int, detector: str) -> str:
     """Run one detector of a check's fan-out, then let the database decide if all are in."""
     try:
@@ -67,7 +76,7 @@ def _run_in_process(check_id: int) -> None:
                 processing.check_process(check_id, retry_transient=attempt < 2)
                 return
             except TransientFetchError:
-                threading.Event().wait(2 ** attempt)
+                threading.Event().wait(2**attempt)
     except Exception:
         log.exception("in-process task for check %s failed", check_id)
     finally:

@@ -34,8 +34,9 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
             count = getattr(self.request, FILE_COUNT_ATTR, 0) + 1
             setattr(self.request, FILE_COUNT_ATTR, count)
         # Replace Django's file object with ours (same temporary file semantics).
-        self.file = HashingUploadedFile(self.file_name, self.content_type, 0, self.charset,
-                                        self.content_type_extra)
+        self.file = HashingUploadedFile(
+            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+        )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self._received += len(raw_data)

@@ -73,5 +73,7 @@ def p(samples: list[float], q: float) -> float:
 
 def summary(name: str, samples: list[float]) -> str:
     """One line: median, p95 and count."""
-    return (f"{name:<34} median {statistics.median(samples):8.2f} ms   "
-            f"p95 {p(samples, 0.95):8.2f} ms   n={len(samples)}")
+    return (
+        f"{name:<34} median {statistics.median(samples):8.2f} ms   "
+        f"p95 {p(samples, 0.95):8.2f} ms   n={len(samples)}"
+    )

@@ -21,8 +21,12 @@ def test_it_converts_numpy_values_and_drops_non_finite_floats() -> None:
     assert data == {"a": 0.5, "b": [0, 1, 2], "c": None, "1": "01"}
 
 
-@given(st.recursive(st.text() | st.integers() | st.floats() | st.none() | st.booleans(),
-                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)))
+@given(
+    st.recursive(
+        st.text() | st.integers() | st.floats() | st.none() | st.booleans(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    )
+)
 def test_whatever_goes_in_comes_out_as_strict_json_without_nul(value: object) -> None:
     text = json.dumps(json_safe(value), allow_nan=False)
     assert "\\u0000" not in text

@@ -18,6 +18,7 @@ def run_detector(detector: Detector, ctx: DetectorContext) -> SignalResult:
         result = detector.detect(ctx)
     except Exception as exc:  # a detector bug must not take the check down with it
         log.exception("detector %s failed on %s", detector.name, ctx.sha256)
-        result = SignalResult(label="error", score=None, evidence={},
-                              error=f"{type(exc).__name__}: {exc}"[:1000])
+        result = SignalResult(
+            label="error", score=None, evidence={}, error=f"{type(exc).__name__}: {exc}"[:1000]
+        )
     return replace(result, runtime_ms=(time.perf_counter() - started) * 1000)

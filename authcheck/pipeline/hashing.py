@@ -86,8 +86,11 @@ _MAGIC: tuple[tuple[int, bytes, str, str], ...] = (
     (0, b"FLV\x01", "video/x-flv", "video"),
 )
 
-_RIFF = {b"WEBP": ("image/webp", "image"), b"WAVE": ("audio/wav", "audio"),
-         b"AVI ": ("video/x-msvideo", "video")}
+_RIFF = {
+    b"WEBP": ("image/webp", "image"),
+    b"WAVE": ("audio/wav", "audio"),
+    b"AVI ": ("video/x-msvideo", "video"),
+}
 
 # ISO BMFF brands: images (HEIF/AVIF) versus audio; everything else is treated as video.
 _IMAGE_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis", b"heim", b"heis"}
@@ -129,9 +132,14 @@ def sniff_bytes(head: bytes) -> Sniffed:
     if found:
         return found
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    for marker, what in ((b"#extm3u", "an HLS playlist"), (b"ffconcat", "an ffconcat script"),
-                         (b"<svg", "an SVG document"), (b"<?xml", "an XML document"),
-                         (b"<!doctype html", "an HTML page"), (b"<html", "an HTML page")):
+    for marker, what in (
+        (b"#extm3u", "an HLS playlist"),
+        (b"ffconcat", "an ffconcat script"),
+        (b"<svg", "an SVG document"),
+        (b"<?xml", "an XML document"),
+        (b"<!doctype html", "an HTML page"),
+        (b"<html", "an HTML page"),
+    ):
         if text.startswith(marker):
             raise UnsupportedMedia(f"the bytes are {what}, not an image, video or audio file")
     raise UnsupportedMedia("the bytes are not an image, video or audio format authcheck reads")

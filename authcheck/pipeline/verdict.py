@@ -36,7 +36,8 @@ def _signer_text(report: dict[str, Any]) -> str:
 def _failure_codes(report: dict[str, Any]) -> str:
     codes = [f.get("code", "") for f in report.get("failures") or []]
     codes += [
-        f.get("code", "") for ing in _walk(report.get("ingredients") or [])
+        f.get("code", "")
+        for ing in _walk(report.get("ingredients") or [])
         for f in ing.get("failures") or []
     ]
     unique = sorted({c for c in codes if c})
@@ -133,8 +134,10 @@ def decide(
         )
     note = ""
     if state == "error" and report.get("error_code") == "c2pa_remote_manifest_required":
-        note = (" The file points to a remote Content Credentials manifest, which authcheck "
-                "does not fetch.")
+        note = (
+            " The file points to a remote Content Credentials manifest, which authcheck "
+            "does not fetch."
+        )
     return Decision(
         "no_provenance",
         "No Content Credentials, AI declaration or detector indicator was found. This is not "

@@ -1,4 +1,4 @@
-"""The write side of checks: submit, claim, finish, fail. Every change is audited in its transaction.
+"""The write side of checks: submit, claim, finish, fail, each audited in its transaction.
 
 A check moves ``queued -> running -> done | failed``. Claims are conditional UPDATEs so a task
 delivered twice, or redelivered after a crash, runs the work at most once at a time; a claim
@@ -99,7 +99,8 @@ def _received(fileobj: IO[bytes]) -> hashing.Stored | None:
 def _store_upload(fileobj: IO[bytes]) -> Media:
     """Stream an upload to disk hashing it once; refuse non-media before anything is kept."""
     stored = _received(fileobj) or hashing.copy_and_hash(
-        fileobj, tmp_dir() / hashing.random_name(), settings.AUTHCHECK_MAX_UPLOAD_BYTES)
+        fileobj, tmp_dir() / hashing.random_name(), settings.AUTHCHECK_MAX_UPLOAD_BYTES
+    )
     try:
         sniffed = hashing.sniff(stored.path)
     except AuthcheckError:
@@ -128,7 +129,7 @@ def check_create(
     """
     if (url is None) == (upload is None):
         raise AuthcheckError("give exactly one of a URL or a file", code="invalid_request")
-    from authcheck.services import processing  # noqa: PLC0415 - processing imports this module
+    from authcheck.services import processing
 
     fields: dict[str, Any] = {
         "submitter": user,
@@ -143,17 +144,28 @@ def check_create(
     else:
         assert upload is not None
         media = _store_upload(upload)
-        fields.update(source_type=source_type or SourceType.UPLOAD, media=media,
-                      original_filename=_clean_text(Path(filename).name, 255))
+        fields.update(
+            source_type=source_type or SourceType.UPLOAD,
+            media=media,
+            original_filename=_clean_text(Path(filename).name, 255),
+        )
         stages = FILE_STAGES
     with transaction.atomic():
         check = Check.objects.create(**fields)
         _stages_init(check, stages)
-        audit_record(actor=actor_of(user), action="check.created", object_type="check",
-                     object_id=check.pk, check_id=check.pk,
-                     data={"source_type": check.source_type, "client": check.client,
-                           "source_url": check.source_url,
-                           "media": media.sha256 if media else None})
+        audit_record(
+            actor=actor_of(user),
+            action="check.created",
+            object_type="check",
+            object_id=check.pk,
+            check_id=check.pk,
+            data={
+                "source_type": check.source_type,
+                "client": check.client,
+                "source_url": check.source_url,
+                "media": media.sha256 if media else None,
+            },
+        )
         known = media is not None and processing.answer_from_known(check, media)
         if not known and enqueue:
             check_enqueue_on_commit(check.pk)
@@ -163,7 +175,7 @@ def check_create(
 
 def check_enqueue_on_commit(check_id: int) -> None:
     """Queue processing once the surrounding transaction commits (never before)."""
-    from authcheck.tasks import enqueue_check  # noqa: PLC0415 - tasks import services
+    from authcheck.tasks import enqueue_check
 
     Check.objects.filter(pk=check_id).update(last_enqueued_at=timezone.now())
     transaction.on_commit(lambda: enqueue_check(check_id))
@@ -189,10 +201,14 @@ def _owner_is_dead(owner: str) -> bool:
 
 def _claimable(check_id: int, now: datetime) -> Q:
     """Queued, or running under an expired lease, or running for a process that died here."""
-    claimable = Q(status=CheckStatus.QUEUED) | Q(status=CheckStatus.RUNNING,
-                                                 lease_expires_at__lt=now)
-    owner = (Check.objects.filter(pk=check_id, status=CheckStatus.RUNNING)
-             .values_list("claimed_by", flat=True).first())
+    claimable = Q(status=CheckStatus.QUEUED) | Q(
+        status=CheckStatus.RUNNING, lease_expires_at__lt=now
+    )
+    owner = (
+        Check.objects.filter(pk=check_id, status=CheckStatus.RUNNING)
+        .values_list("claimed_by", flat=True)
+        .first()
+    )
     if owner and _owner_is_dead(owner):
         claimable |= Q(status=CheckStatus.RUNNING, claimed_by=owner)
     return claimable
@@ -200,7 +216,7 @@ def _claimable(check_id: int, now: datetime) -> Q:
 
 def detector_enqueue_on_commit(check_id: int, detector: str) -> None:
     """Queue one detector of a check's fan-out once the surrounding transaction commits."""
-    from authcheck.tasks import enqueue_detector  # noqa: PLC0415 - tasks import services
+    from authcheck.tasks import enqueue_detector
 
     transaction.on_commit(lambda: enqueue_detector(check_id, detector))
 
@@ -215,22 +231,32 @@ def check_claim(check_id: int) -> Check | None:
     lease = now + timedelta(seconds=settings.AUTHCHECK_LEASE_SECONDS)
     with transaction.atomic():
         claimed = Check.objects.filter(_claimable(check_id, now), pk=check_id).update(
-            status=CheckStatus.RUNNING, attempts=F("attempts") + 1, lease_expires_at=lease,
-            started_at=now, claimed_by=_owner(),
+            status=CheckStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=lease,
+            started_at=now,
+            claimed_by=_owner(),
         )
         if not claimed:
             return None
         check = Check.objects.select_related("media", "submitter").get(pk=check_id)
-        audit_record(actor="system", action="check.started", object_type="check",
-                     object_id=check.pk, check_id=check.pk,
-                     data={"attempt": check.attempts, "worker": check.claimed_by})
+        audit_record(
+            actor="system",
+            action="check.started",
+            object_type="check",
+            object_id=check.pk,
+            check_id=check.pk,
+            data={"attempt": check.attempts, "worker": check.claimed_by},
+        )
     return check
 
 
 def check_release(check: Check) -> None:
     """Give a claimed check back to the queue (transient failure): the attempt does not count."""
     Check.objects.filter(pk=check.pk, status=CheckStatus.RUNNING).update(
-        status=CheckStatus.QUEUED, lease_expires_at=None, attempts=F("attempts") - 1,
+        status=CheckStatus.QUEUED,
+        lease_expires_at=None,
+        attempts=F("attempts") - 1,
         last_enqueued_at=timezone.now(),
     )
 
@@ -241,9 +267,14 @@ def check_attach_media(check: Check, media: Media) -> None:
     check.media = media
 
 
-def verdict_issue(check: Check, decision: Decision, versions: dict[str, Any], *,
-                  from_status: str = CheckStatus.RUNNING,
-                  similar: list[dict[str, Any]] | None = None) -> Verdict | None:
+def verdict_issue(
+    check: Check,
+    decision: Decision,
+    versions: dict[str, Any],
+    *,
+    from_status: str = CheckStatus.RUNNING,
+    similar: list[dict[str, Any]] | None = None,
+) -> Verdict | None:
     """Issue the automated verdict and close the check, atomically and at most once."""
     failed = decision.label == "error"
     status = CheckStatus.FAILED if failed else CheckStatus.DONE
@@ -251,18 +282,35 @@ def verdict_issue(check: Check, decision: Decision, versions: dict[str, Any], *,
     try:
         with transaction.atomic():
             closed = Check.objects.filter(pk=check.pk, status=from_status).update(
-                status=status, finished_at=timezone.now(), lease_expires_at=None,
-                error_code=code, error_message=message, similar=similar or [],
+                status=status,
+                finished_at=timezone.now(),
+                lease_expires_at=None,
+                error_code=code,
+                error_message=message,
+                similar=similar or [],
             )
             if not closed:
                 return None
-            verdict = Verdict.objects.create(check_ref=check, label=decision.label,
-                                             summary=decision.summary, rule=decision.rule,
-                                             versions=versions)
-            audit_record(actor="system", action="verdict.issued", object_type="verdict",
-                         object_id=verdict.pk, check_id=check.pk,
-                         data={"label": decision.label, "rule": decision.rule,
-                               "versions": versions, "status": status})
+            verdict = Verdict.objects.create(
+                check_ref=check,
+                label=decision.label,
+                summary=decision.summary,
+                rule=decision.rule,
+                versions=versions,
+            )
+            audit_record(
+                actor="system",
+                action="verdict.issued",
+                object_type="verdict",
+                object_id=verdict.pk,
+                check_id=check.pk,
+                data={
+                    "label": decision.label,
+                    "rule": decision.rule,
+                    "versions": versions,
+                    "status": status,
+                },
+            )
     except IntegrityError:
         log.info("check %s already has an automated verdict", check.pk)
         return None
@@ -272,7 +320,8 @@ def verdict_issue(check: Check, decision: Decision, versions: dict[str, Any], *,
 def stage_skip_all(check: Check, reason: str) -> None:
     """Mark every pending stage skipped (used when stored results answer a check)."""
     CheckStage.objects.filter(check_ref=check, state=StageState.PENDING).update(
-        state=StageState.SKIPPED, error=reason)
+        state=StageState.SKIPPED, error=reason
+    )
 
 
 def checks_sweep(*, requeue_after_seconds: int = 120) -> list[int]:
@@ -281,8 +330,8 @@ def checks_sweep(*, requeue_after_seconds: int = 120) -> list[int]:
     now = timezone.now()
     stale = now - timedelta(seconds=requeue_after_seconds)
     lost = Check.objects.filter(
-        Q(status=CheckStatus.QUEUED) & (Q(last_enqueued_at__lt=stale)
-                                        | Q(last_enqueued_at__isnull=True))
+        Q(status=CheckStatus.QUEUED)
+        & (Q(last_enqueued_at__lt=stale) | Q(last_enqueued_at__isnull=True))
         | Q(status=CheckStatus.RUNNING, lease_expires_at__lt=now)
     ).values_list("pk", flat=True)[:500]
     ids = list(lost)

@@ -30,13 +30,16 @@ MAX_DETECTOR_ATTEMPTS = 2
 
 def frames_path(media: Media) -> Path:
     """Where the sampled frames of a media are cached."""
-    return Path(settings.MEDIA_ROOT) / "frames" / media.storage_name[:2] / f"{media.storage_name}.npz"
+    return (
+        Path(settings.MEDIA_ROOT) / "frames" / media.storage_name[:2] / f"{media.storage_name}.npz"
+    )
 
 
 def _frames_save(path: Path, frames: tuple[Frame, ...]) -> None:
     arrays: dict[str, Any] = {f"rgb{i}": f.rgb for i, f in enumerate(frames)}
-    arrays.update({f"thumb{i}": np.frombuffer(f.thumbnail_jpeg, dtype=np.uint8)
-                   for i, f in enumerate(frames)})
+    arrays.update(
+        {f"thumb{i}": np.frombuffer(f.thumbnail_jpeg, dtype=np.uint8) for i, f in enumerate(frames)}
+    )
     meta = [{"index": f.index, "timestamp": f.timestamp, "keyframe": f.keyframe} for f in frames]
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
@@ -51,24 +54,32 @@ def _frames_load(path: Path) -> tuple[Frame, ...]:
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(data["meta"].tobytes())
         return tuple(
-            Frame(index=m["index"], timestamp=m["timestamp"], keyframe=m["keyframe"],
-                  rgb=data[f"rgb{i}"], thumbnail_jpeg=data[f"thumb{i}"].tobytes())
+            Frame(
+                index=m["index"],
+                timestamp=m["timestamp"],
+                keyframe=m["keyframe"],
+                rgb=data[f"rgb{i}"],
+                thumbnail_jpeg=data[f"thumb{i}"].tobytes(),
+            )
             for i, m in enumerate(meta)
         )
 
 
 def frames_ensure(media: Media) -> tuple[Frame, ...]:
     """The media's sampled frames, sampled at most once and cached on disk."""
-    from authcheck.pipeline import frames as frames_stage  # noqa: PLC0415 - runs ffmpeg
-    from authcheck.pipeline.sandbox import Limits  # noqa: PLC0415
+    from authcheck.pipeline import frames as frames_stage
+    from authcheck.pipeline.sandbox import Limits
 
     path = frames_path(media)
     if path.exists():
         return _frames_load(path)
-    limits = Limits(timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
-                    memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES)
-    frames = frames_stage.sample_frames(media_path(media), media.kind, media.probe or {},
-                                        limits=limits)
+    limits = Limits(
+        timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
+        memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
+    )
+    frames = frames_stage.sample_frames(
+        media_path(media), media.kind, media.probe or {}, limits=limits
+    )
     _frames_save(path, frames)
     return frames
 
@@ -76,24 +87,36 @@ def frames_ensure(media: Media) -> tuple[Frame, ...]:
 def context_build(media: Media) -> DetectorContext:
     """Everything a detector may look at for this media."""
     frames = frames_ensure(media) if media.kind in {"image", "video"} else ()
-    return DetectorContext(path=media_path(media), sha256=media.sha256, mime=media.mime,
-                           kind=media.kind, probe=media.probe or {}, frames=frames)
+    return DetectorContext(
+        path=media_path(media),
+        sha256=media.sha256,
+        mime=media.mime,
+        kind=media.kind,
+        probe=media.probe or {},
+        frames=frames,
+    )
 
 
 def detectors_pending(media: Media) -> list[Detector]:
     """Applicable detectors that have no finished signal for their current version."""
-    done = set(Signal.objects.filter(media=media).exclude(label=PENDING)
-               .values_list("detector", "version"))
+    done = set(
+        Signal.objects.filter(media=media).exclude(label=PENDING).values_list("detector", "version")
+    )
     return [d for d in detectors_for(media.kind) if (d.name, d.version) not in done]
 
 
 def signal_store(media: Media, detector: Detector, result: SignalResult) -> Signal:
     """Store (or complete the pending row of) a detector's signal."""
-    values = {"score": result.score, "label": result.label[:60],
-              "evidence": json_safe(result.evidence), "runtime_ms": result.runtime_ms,
-              "error": json_safe(result.error)}
-    signal, _ = Signal.objects.update_or_create(media=media, detector=detector.name,
-                                                version=detector.version, defaults=values)
+    values = {
+        "score": result.score,
+        "label": result.label[:60],
+        "evidence": json_safe(result.evidence),
+        "runtime_ms": result.runtime_ms,
+        "error": json_safe(result.error),
+    }
+    signal, _ = Signal.objects.update_or_create(
+        media=media, detector=detector.name, version=detector.version, defaults=values
+    )
     return signal
 
 
@@ -102,21 +125,33 @@ def signal_begin(media: Media, detector: Detector) -> bool:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                Signal.objects.create(media=media, detector=detector.name,
-                                      version=detector.version, label=PENDING,
-                                      evidence={"attempts": 1})
+                Signal.objects.create(
+                    media=media,
+                    detector=detector.name,
+                    version=detector.version,
+                    label=PENDING,
+                    evidence={"attempts": 1},
+                )
             return True
         except IntegrityError:
             pass
         signal = Signal.objects.select_for_update().get(
-            media=media, detector=detector.name, version=detector.version)
+            media=media, detector=detector.name, version=detector.version
+        )
         if signal.label != PENDING:
             return False
         attempts = int(signal.evidence.get("attempts", 0))
         if attempts >= MAX_DETECTOR_ATTEMPTS:
-            signal_store(media, detector, SignalResult(
-                label="error", score=None, evidence={},
-                error=f"the detector stopped its worker {attempts} times; it was set aside"))
+            signal_store(
+                media,
+                detector,
+                SignalResult(
+                    label="error",
+                    score=None,
+                    evidence={},
+                    error=f"the detector stopped its worker {attempts} times; it was set aside",
+                ),
+            )
             return False
         signal.evidence = {"attempts": attempts + 1}
         signal.save(update_fields=["evidence"])
@@ -145,9 +180,16 @@ def signals_current(media: Media) -> list[dict[str, Any]]:
     wanted = {(d.name, d.version) for d in detectors_for(media.kind)}
     rows = Signal.objects.filter(media=media).exclude(label=PENDING)
     return [
-        {"detector": s.detector, "version": s.version, "label": s.label, "score": s.score,
-         "evidence": s.evidence, "error": s.error}
-        for s in rows if (s.detector, s.version) in wanted
+        {
+            "detector": s.detector,
+            "version": s.version,
+            "label": s.label,
+            "score": s.score,
+            "evidence": s.evidence,
+            "error": s.error,
+        }
+        for s in rows
+        if (s.detector, s.version) in wanted
     ]
 
 
@@ -162,5 +204,10 @@ def detector_timed_out(check_id: int, name: str) -> None:
     """Record that a detector ran past its time limit: an error signal, so the check goes on."""
     media = Media.objects.filter(checks__pk=check_id).first()
     if media is not None:
-        signal_store(media, detector_get(name), SignalResult(
-            label="error", score=None, evidence={}, error="the detector exceeded its time limit"))
+        signal_store(
+            media,
+            detector_get(name),
+            SignalResult(
+                label="error", score=None, evidence={}, error="the detector exceeded its time limit"
+            ),
+        )

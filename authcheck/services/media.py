@@ -34,8 +34,7 @@ def media_adopt(tmp_path: Path, *, sha256: str, size: int, sniffed: Sniffed) -> 
         tmp_path.unlink(missing_ok=True)
         return existing
     name = random_name()
-    media = Media(sha256=sha256, size=size, mime=sniffed.mime, kind=sniffed.kind,
-                  storage_name=name)
+    media = Media(sha256=sha256, size=size, mime=sniffed.mime, kind=sniffed.kind, storage_name=name)
     dest = media_path(media)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_path, dest)

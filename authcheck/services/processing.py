@@ -18,15 +18,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import authcheck
+from authcheck.detectors.registry import detector_versions
 from authcheck.errors import AuthcheckError, FetchError, MediaError, TransientFetchError
 from authcheck.models import Check, CheckStage, CheckStatus, Media, ProvenanceReport, StageState
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
-from authcheck.detectors.registry import detector_versions
 from authcheck.pipeline.verdict import RULES_VERSION, decide
 from authcheck.services import checks, detection
-from authcheck.services.similar import similarity_record
 from authcheck.services.media import media_adopt, media_path, tmp_dir
+from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,18 @@ def stage(check: Check, name: str) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        rows.update(state=StageState.FAILED, finished_at=timezone.now(),
-                    duration_ms=(time.perf_counter() - started) * 1000, error=str(exc)[:1000])
+        rows.update(
+            state=StageState.FAILED,
+            finished_at=timezone.now(),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            error=str(exc)[:1000],
+        )
         raise
-    rows.update(state=StageState.DONE, finished_at=timezone.now(),
-                duration_ms=(time.perf_counter() - started) * 1000)
+    rows.update(
+        state=StageState.DONE,
+        finished_at=timezone.now(),
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 def _fetch_media(check: Check) -> Media:
@@ -68,8 +75,7 @@ def _fetch_media(check: Check) -> Media:
         except AuthcheckError:
             fetched.path.unlink(missing_ok=True)
             raise
-        media = media_adopt(fetched.path, sha256=fetched.sha256, size=fetched.size,
-                            sniffed=sniffed)
+        media = media_adopt(fetched.path, sha256=fetched.sha256, size=fetched.size, sniffed=sniffed)
     checks.check_attach_media(check, media)
     return media
 
@@ -78,30 +84,39 @@ def provenance_ensure(media: Media) -> ProvenanceReport:
     """The media's C2PA report under the current trust configuration, computed at most once."""
     trust = trust_config_current()
     sdk = provenance.sdk_version()
-    found = ProvenanceReport.objects.filter(media=media, trust_version=trust.version,
-                                            sdk_version=sdk).first()
+    found = ProvenanceReport.objects.filter(
+        media=media, trust_version=trust.version, sdk_version=sdk
+    ).first()
     if found:
         return found
     findings = provenance.read(media_path(media), media.mime, trust)
     try:
         with transaction.atomic():
             return ProvenanceReport.objects.create(
-                media=media, trust_version=trust.version, sdk_version=sdk,
-                state=findings.state, report=findings.to_report(),
-                raw_manifest=findings.raw_json, raw_manifest_sha256=findings.raw_sha256,
+                media=media,
+                trust_version=trust.version,
+                sdk_version=sdk,
+                state=findings.state,
+                report=findings.to_report(),
+                raw_manifest=findings.raw_json,
+                raw_manifest_sha256=findings.raw_sha256,
             )
     except IntegrityError:
-        return ProvenanceReport.objects.get(media=media, trust_version=trust.version,
-                                            sdk_version=sdk)
+        return ProvenanceReport.objects.get(
+            media=media, trust_version=trust.version, sdk_version=sdk
+        )
 
 
 def probe_ensure(media: Media) -> dict[str, Any]:
     """The media's probe data, computed once and kept on the media row."""
     if media.probe is None:
-        limits = probe.Limits(timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
-                              memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES)
-        result = probe.probe(media_path(media), media.kind, limits,
-                             max_pixels=settings.AUTHCHECK_MAX_IMAGE_PIXELS)
+        limits = probe.Limits(
+            timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
+            memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
+        )
+        result = probe.probe(
+            media_path(media), media.kind, limits, max_pixels=settings.AUTHCHECK_MAX_IMAGE_PIXELS
+        )
         media.probe = result.to_dict()
         Media.objects.filter(pk=media.pk).update(probe=media.probe)
     return media.probe
@@ -128,15 +143,18 @@ def answer_from_known(check: Check, media: Media) -> bool:
     versions = versions_current(report.get("trust_version", ""))
     decision = decide(report, signals)
     similar = similarity_record(check, media)
-    issued = checks.verdict_issue(check, decision, versions, from_status=CheckStatus.QUEUED,
-                                  similar=similar)
+    issued = checks.verdict_issue(
+        check, decision, versions, from_status=CheckStatus.QUEUED, similar=similar
+    )
     return issued is not None
 
 
-def _probe_and_report(check: Check, media: Media) -> tuple[dict[str, Any], MediaError | None]:
+def _probe_and_report(check: Check, media: Media) -> MediaError | None:
+    """Verify C2PA and probe; a probe failure is returned when the report still has evidence."""
     if check.source_type != "url":
         CheckStage.objects.filter(check_ref=check, name="hash").update(
-            state=StageState.DONE, error="hashed while the upload was stored")
+            state=StageState.DONE, error="hashed while the upload was stored"
+        )
     with stage(check, "provenance"):
         report = provenance_ensure(media).report
     try:
@@ -145,8 +163,8 @@ def _probe_and_report(check: Check, media: Media) -> tuple[dict[str, Any], Media
     except MediaError as exc:
         if report.get("state") in {"absent", "unsupported", "error"}:
             raise  # nothing else to go on: the media could not be examined
-        return report, exc
-    return report, None
+        return exc
+    return None
 
 
 def _run_detectors(check: Check, media: Media, *, inline: bool) -> bool:
@@ -173,7 +191,8 @@ def check_finish(check: Check) -> str:
     media = check.media
     assert media is not None
     CheckStage.objects.filter(check_ref=check, name="detectors", state=StageState.RUNNING).update(
-        state=StageState.DONE, finished_at=timezone.now())
+        state=StageState.DONE, finished_at=timezone.now()
+    )
     with stage(check, "similar"):
         similar = similarity_record(check, media)
     report = provenance_ensure(media).report
@@ -186,8 +205,11 @@ def check_finish(check: Check) -> str:
 
 def check_collect(check_id: int) -> str:
     """Called by each detector task: finish the check once every signal is in (at most once)."""
-    check = (Check.objects.select_related("media")
-             .filter(pk=check_id, status=CheckStatus.RUNNING).first())
+    check = (
+        Check.objects.select_related("media")
+        .filter(pk=check_id, status=CheckStatus.RUNNING)
+        .first()
+    )
     if check is None or check.media is None or detection.detectors_pending(check.media):
         return "waiting"
     return check_finish(check)
@@ -195,10 +217,11 @@ def check_collect(check_id: int) -> str:
 
 def _examine(check: Check, *, inline: bool) -> str:
     media = check.media or _fetch_media(check)
-    report, probe_error = _probe_and_report(check, media)
+    probe_error = _probe_and_report(check, media)
     if probe_error is not None:
         CheckStage.objects.filter(check_ref=check, name="detectors").update(
-            state=StageState.SKIPPED, error=f"not run: {probe_error.code}")
+            state=StageState.SKIPPED, error=f"not run: {probe_error.code}"
+        )
     elif not _run_detectors(check, media, inline=inline):
         return "waiting"
     return check_finish(check)
@@ -209,7 +232,8 @@ def _fail(check: Check, exc: AuthcheckError) -> None:
     trust_version = trust_config_current().version
     checks.verdict_issue(check, decision, versions_current(trust_version))
     CheckStage.objects.filter(check_ref=check, state=StageState.PENDING).update(
-        state=StageState.SKIPPED, error=f"not run: {exc.code}")
+        state=StageState.SKIPPED, error=f"not run: {exc.code}"
+    )
 
 
 def check_process(check_id: int, *, retry_transient: bool = True, inline: bool = True) -> str:
@@ -221,9 +245,14 @@ def check_process(check_id: int, *, retry_transient: bool = True, inline: bool =
     if check is None:
         return "not_claimed"
     if check.attempts > settings.AUTHCHECK_MAX_ATTEMPTS:
-        _fail(check, MediaError(
-            f"examining this media stopped the worker {check.attempts - 1} times; "
-            "it was set aside", code="poison_input"))
+        _fail(
+            check,
+            MediaError(
+                f"examining this media stopped the worker {check.attempts - 1} times; "
+                "it was set aside",
+                code="poison_input",
+            ),
+        )
         return "failed"
     try:
         return _examine(check, inline=inline)
@@ -231,14 +260,19 @@ def check_process(check_id: int, *, retry_transient: bool = True, inline: bool =
         if retry_transient:
             checks.check_release(check)
             raise
-        _fail(check, FetchError(f"the URL could not be fetched: {exc.message}",
-                                code="fetch_failed"))
+        _fail(
+            check, FetchError(f"the URL could not be fetched: {exc.message}", code="fetch_failed")
+        )
     except AuthcheckError as exc:
         _fail(check, exc)
     except Exception:
         log.exception("check %s failed unexpectedly", check_id)
-        _fail(check, AuthcheckError("an internal error stopped the examination; it was logged",
-                                    code="internal_error"))
+        _fail(
+            check,
+            AuthcheckError(
+                "an internal error stopped the examination; it was logged", code="internal_error"
+            ),
+        )
     return "failed"
 
 
@@ -246,5 +280,7 @@ def check_timed_out(check_id: int) -> None:
     """Record that a check ran past its soft time limit (the message is then acknowledged)."""
     check = Check.objects.filter(pk=check_id, status=CheckStatus.RUNNING).first()
     if check:
-        _fail(check, MediaError("examining the media took longer than the time limit",
-                                code="media_timeout"))
+        _fail(
+            check,
+            MediaError("examining the media took longer than the time limit", code="media_timeout"),
+        )

@@ -46,8 +46,9 @@ class Worker:
 
     def pool_children(self) -> list[int]:
         """PIDs of the prefork pool processes."""
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False
+        )
         return [int(pid) for pid in out.stdout.split()]
 
 
@@ -60,26 +61,55 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                  transactional_db: None) -> Iterator[Worker]:
+def celery_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transactional_db: None
+) -> Iterator[Worker]:
     """Start a one-process prefork worker on a private queue; stop it after the test."""
     if not settings.CELERY_BROKER_URL or connection.vendor != "postgresql":
         pytest.skip("end-to-end tests need CELERY_BROKER_URL and PostgreSQL (see .ci/run)")
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(settings, "AUTHCHECK_TASKS_IN_PROCESS", False)
     monkeypatch.setattr(app.conf, "task_default_queue", queue_name)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "AUTHCHECK_DATA_DIR": str(tmp_path),
-           "AUTHCHECK_QUEUE": queue_name, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "AUTHCHECK_DATA_DIR": str(tmp_path),
+        "AUTHCHECK_QUEUE": queue_name,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "authcheck", "worker", "-Q", f"{queue_name},{queue_name}-detectors",
-         "-c", "1", "-P", "prefork", "-l", "INFO", "-n", f"{queue_name}@%h",
-         "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "authcheck",
+            "worker",
+            "-Q",
+            f"{queue_name},{queue_name}-detectors",
+            "-c",
+            "1",
+            "-P",
+            "prefork",
+            "-l",
+            "INFO",
+            "-n",
+            f"{queue_name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []],
-                     daemon=True).start()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True
+    ).start()
     worker = Worker(proc, lines)
     try:
         worker.wait_for("ready.")

@@ -128,9 +128,7 @@ def test_a_check_whose_publish_failed_is_recovered_by_the_sweeper(
     assert Verdict.objects.filter(check_ref=check).count() == 1
 
 
-def test_delivering_the_same_task_twice_runs_it_once(
-    celery_worker: Worker, tmp_path: Path
-) -> None:
+def test_delivering_the_same_task_twice_runs_it_once(celery_worker: Worker, tmp_path: Path) -> None:
     from authcheck.tasks import check_process_task
 
     user = User.objects.create(username="twice", role=Role.JOURNALIST)

@@ -29,19 +29,27 @@ def test_copy_and_hash_stops_at_the_cap_and_removes_the_partial_file(tmp_path: P
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("name", "make", "mime", "kind"), [
-    ("a.jpg", lambda p: make_image(p), "image/jpeg", "image"),
-    ("a.png", lambda p: make_image(p), "image/png", "image"),
-    ("a.webp", lambda p: make_image(p), "image/webp", "image"),
-    ("a.gif", lambda p: make_image(p), "image/gif", "image"),
-    ("a.mp4", lambda p: make_video(p, seconds=0.5), "video/mp4", "video"),
-    ("a.mkv", lambda p: make_video(p, seconds=0.5), "video/x-matroska", "video"),
-    ("a.webm", lambda p: make_video(p, seconds=0.5, codec="libvpx"), "video/x-matroska", "video"),
-    ("a.ts", lambda p: make_video(p, seconds=0.5), "video/mp2t", "video"),
-    ("a.wav", lambda p: make_audio(p), "audio/wav", "audio"),
-    ("a.mp3", lambda p: make_audio(p), "audio/mpeg", "audio"),
-    ("a.flac", lambda p: make_audio(p), "audio/flac", "audio"),
-])
+@pytest.mark.parametrize(
+    ("name", "make", "mime", "kind"),
+    [
+        ("a.jpg", lambda p: make_image(p), "image/jpeg", "image"),
+        ("a.png", lambda p: make_image(p), "image/png", "image"),
+        ("a.webp", lambda p: make_image(p), "image/webp", "image"),
+        ("a.gif", lambda p: make_image(p), "image/gif", "image"),
+        ("a.mp4", lambda p: make_video(p, seconds=0.5), "video/mp4", "video"),
+        ("a.mkv", lambda p: make_video(p, seconds=0.5), "video/x-matroska", "video"),
+        (
+            "a.webm",
+            lambda p: make_video(p, seconds=0.5, codec="libvpx"),
+            "video/x-matroska",
+            "video",
+        ),
+        ("a.ts", lambda p: make_video(p, seconds=0.5), "video/mp2t", "video"),
+        ("a.wav", lambda p: make_audio(p), "audio/wav", "audio"),
+        ("a.mp3", lambda p: make_audio(p), "audio/mpeg", "audio"),
+        ("a.flac", lambda p: make_audio(p), "audio/flac", "audio"),
+    ],
+)
 def test_it_recognises_real_media_by_its_bytes(tmp_path, name, make, mime, kind) -> None:
     path = make(tmp_path / name)
     renamed = path.rename(tmp_path / "no-extension")
@@ -49,15 +57,18 @@ def test_it_recognises_real_media_by_its_bytes(tmp_path, name, make, mime, kind)
     assert (found.mime, found.kind) == (mime, kind)
 
 
-@pytest.mark.parametrize(("data", "what"), [
-    (b"", "empty"),
-    (b"#EXTM3U\n#EXT-X-VERSION:3\nfile:///etc/passwd\n", "HLS playlist"),
-    (b"ffconcat version 1.0\nfile /etc/passwd\n", "ffconcat"),
-    (b'<?xml version="1.0"?><svg onload="alert(1)"/>', "XML"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
-    (b"\n  <!DOCTYPE html><html><script>x()</script>", "HTML"),
-    (b"hello, this is text", "not an image"),
-])
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"", "empty"),
+        (b"#EXTM3U\n#EXT-X-VERSION:3\nfile:///etc/passwd\n", "HLS playlist"),
+        (b"ffconcat version 1.0\nfile /etc/passwd\n", "ffconcat"),
+        (b'<?xml version="1.0"?><svg onload="alert(1)"/>', "XML"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
+        (b"\n  <!DOCTYPE html><html><script>x()</script>", "HTML"),
+        (b"hello, this is text", "not an image"),
+    ],
+)
 def test_it_refuses_what_is_not_media(data: bytes, what: str) -> None:
     with pytest.raises(UnsupportedMedia) as info:
         sniff_bytes(data)

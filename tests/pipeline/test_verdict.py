@@ -10,8 +10,13 @@ SIGNER = {"common_name": "Newsroom Camera", "issuer": "Test Root CA"}
 
 
 def report(state: str, **extra: object) -> dict:
-    return {"state": state, "failures": [], "ingredients": [],
-            "active_manifest": {"signer": SIGNER}, **extra}
+    return {
+        "state": state,
+        "failures": [],
+        "ingredients": [],
+        "active_manifest": {"signer": SIGNER},
+        **extra,
+    }
 
 
 def test_it_verifies_a_trusted_manifest_without_ai_declaration() -> None:
@@ -29,9 +34,11 @@ def test_it_never_calls_a_valid_but_untrusted_signer_verified() -> None:
 
 
 def test_it_marks_a_failing_manifest_invalid_and_names_the_codes() -> None:
-    bad = report("invalid", failures=[{"code": "assertion.dataHash.mismatch"}],
-                 ingredients=[{"failures": [{"code": "claimSignature.mismatch"}],
-                               "ingredients": []}])
+    bad = report(
+        "invalid",
+        failures=[{"code": "assertion.dataHash.mismatch"}],
+        ingredients=[{"failures": [{"code": "claimSignature.mismatch"}], "ingredients": []}],
+    )
     decision = decide(bad)
     assert decision.label == "credentials_invalid"
     assert "assertion.dataHash.mismatch" in decision.summary
@@ -44,8 +51,7 @@ def test_it_treats_a_malformed_manifest_store_as_invalid_credentials() -> None:
 
 @pytest.mark.parametrize("state", ["trusted", "valid"])
 def test_it_reports_a_signed_ai_declaration_as_declared_synthetic(state: str) -> None:
-    decision = decide(report(state, ai_declared=True,
-                             ai_declaration={"software_agent": "GenAI 2"}))
+    decision = decide(report(state, ai_declared=True, ai_declaration={"software_agent": "GenAI 2"}))
     assert decision.label == "declared_synthetic"
     assert "The declaration is signed" in decision.summary
     assert "GenAI 2" in decision.summary

@@ -17,8 +17,11 @@ class LoudnessDetector:
     def detect(self, ctx: DetectorContext) -> SignalResult:
         CALLS.append(f"{self.name}:{ctx.sha256[:8]}")
         size = ctx.path.stat().st_size
-        return SignalResult(label="indicator_low", score=min(1.0, size / 10**7),
-                            evidence={"bytes": size, "note": "nul\x00stripped"})
+        return SignalResult(
+            label="indicator_low",
+            score=min(1.0, size / 10**7),
+            evidence={"bytes": size, "note": "nul\x00stripped"},
+        )
 
 
 class LoudnessDetectorV2(LoudnessDetector):

@@ -70,7 +70,9 @@ def test_empty_and_random_bytes_are_unsupported_media(journalist: User, data: by
 
 
 def test_it_enqueues_only_after_commit(
-    journalist: User, jpeg_bytes: bytes, enqueued: list[int],
+    journalist: User,
+    jpeg_bytes: bytes,
+    enqueued: list[int],
     django_capture_on_commit_callbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -80,7 +82,9 @@ def test_it_enqueues_only_after_commit(
 
 
 def test_a_rolled_back_submission_publishes_nothing(
-    journalist: User, jpeg_bytes: bytes, enqueued: list[int],
+    journalist: User,
+    jpeg_bytes: bytes,
+    enqueued: list[int],
     django_capture_on_commit_callbacks,
 ) -> None:
     from django.db import transaction
@@ -149,8 +153,11 @@ def test_the_claim_of_a_dead_worker_on_this_host_is_taken_over(
     dead = subprocess.Popen(["true"])
     dead.wait()
     Check.objects.filter(pk=check.pk).update(
-        status="running", claimed_by=f"{socket.gethostname()}:{dead.pid}", attempts=1,
-        lease_expires_at=timezone.now() + timedelta(hours=1))
+        status="running",
+        claimed_by=f"{socket.gethostname()}:{dead.pid}",
+        attempts=1,
+        lease_expires_at=timezone.now() + timedelta(hours=1),
+    )
     assert processing.check_process(check.pk) == "done"
     check.refresh_from_db()
     assert check.attempts == 2 and check.status == "done"
@@ -199,7 +206,10 @@ def test_a_permanent_fetch_error_becomes_an_error_verdict_with_its_code(
     check.refresh_from_db()
     verdict = Verdict.objects.get(check_ref=check)
     assert (check.error_code, verdict.label, verdict.rule) == (
-        "url_blocked", "error", "error.url_blocked")
+        "url_blocked",
+        "error",
+        "error.url_blocked",
+    )
     stages = dict(check.stages.values_list("name", "state"))
     assert stages["fetch"] == "failed" and stages["provenance"] == "skipped"
 
@@ -215,7 +225,10 @@ def test_a_truncated_image_gets_an_error_verdict_not_a_crash(
 
 
 def test_the_sweeper_requeues_lost_and_expired_work_but_not_fresh_work(
-    journalist: User, jpeg_bytes: bytes, tmp_path: Path, enqueued: list[int],
+    journalist: User,
+    jpeg_bytes: bytes,
+    tmp_path: Path,
+    enqueued: list[int],
     django_capture_on_commit_callbacks,
 ) -> None:
     lost = submit(journalist, jpeg_bytes).check

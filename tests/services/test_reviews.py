@@ -34,14 +34,22 @@ def editor() -> User:
 
 def test_a_review_supersedes_the_automated_verdict_without_editing_it(done_check, editor) -> None:
     automated = Verdict.objects.get(check_ref=done_check)
-    review = review_record(check=done_check, user=editor, decision="misattributed",
-                           note="Same footage was published in 2019 by another outlet.")
+    review = review_record(
+        check=done_check,
+        user=editor,
+        decision="misattributed",
+        note="Same footage was published in 2019 by another outlet.",
+    )
     automated.refresh_from_db()
     assert automated.label == "no_provenance" and automated.summary
     assert review.supersedes_id == automated.pk
     assert verdict_current(done_check).pk == review.pk
-    second = review_record(check=done_check, user=editor, decision="inconclusive",
-                           note="Source disputes the 2019 date.")
+    second = review_record(
+        check=done_check,
+        user=editor,
+        decision="inconclusive",
+        note="Source disputes the 2019 date.",
+    )
     assert second.supersedes_id == review.pk
     assert Verdict.objects.filter(check_ref=done_check).count() == 3
 
@@ -67,10 +75,13 @@ def test_only_editors_and_admins_record_decisions(done_check, role: str) -> None
     assert info.value.status == 403
 
 
-@pytest.mark.parametrize(("decision", "note", "code"), [
-    ("fake", "a note", "invalid_decision"),
-    ("synthetic", "   ", "note_required"),
-])
+@pytest.mark.parametrize(
+    ("decision", "note", "code"),
+    [
+        ("fake", "a note", "invalid_decision"),
+        ("synthetic", "   ", "note_required"),
+    ],
+)
 def test_a_review_needs_a_known_decision_and_a_note(done_check, editor, decision, note, code):
     with pytest.raises(AuthcheckError) as info:
         review_record(check=done_check, user=editor, decision=decision, note=note)

@@ -29,15 +29,21 @@ def _cli_user(name: str) -> User:
 
 def _submit(target: str, user: User) -> int:
     if target.startswith(("http://", "https://")) or "://" in target:
-        return checks.check_create(user=user, client=CheckClient.CLI, url=target,
-                                   enqueue=False).check.pk
+        return checks.check_create(
+            user=user, client=CheckClient.CLI, url=target, enqueue=False
+        ).check.pk
     path = Path(target)
     if not path.is_file():
         raise AuthcheckError(f"no such file: {target}", code="file_not_found")
     with open(path, "rb") as handle:
-        return checks.check_create(user=user, client=CheckClient.CLI, upload=handle,
-                                   filename=path.name, source_type=SourceType.FILE,
-                                   enqueue=False).check.pk
+        return checks.check_create(
+            user=user,
+            client=CheckClient.CLI,
+            upload=handle,
+            filename=path.name,
+            source_type=SourceType.FILE,
+            enqueue=False,
+        ).check.pk
 
 
 class Command(BaseCommand):
@@ -66,7 +72,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _result(check_id: int, user: User) -> dict[str, Any]:
-        from authcheck.models import Check  # noqa: PLC0415
+        from authcheck.models import Check
 
         check = Check.objects.select_related("media", "submitter").get(pk=check_id)
         full = presenters.check_to_dict(check)
