@@ -41,8 +41,10 @@ def _vm_hwm_kb(pid: int) -> int:
 
 
 def _multipart(size: int) -> Iterator[bytes]:
-    yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-           f"filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode()
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+    ).encode()
     # An MP4-looking header, then filler: the bytes only need to be streamed and hashed.
     yield b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
     chunk = os.urandom(1024 * 1024)
@@ -65,21 +67,47 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(os.environ.get("AUTHCHECK_DATA_DIR") or ROOT / "benchmarks" / "out" / "upload")
     data.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "AUTHCHECK_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE":
-           "authcheck.settings"}
+    env = {
+        **os.environ,
+        "AUTHCHECK_DATA_DIR": str(data),
+        "DJANGO_SETTINGS_MODULE": "authcheck.settings",
+    }
     env.pop("DATABASE_URL", None)  # a private SQLite database for this run
     env.pop("CELERY_BROKER_URL", None)
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    token = subprocess.run(
-        [py, "manage.py", "create_api_token", "--user", "bench", "--role", "journalist"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [py, "manage.py", "create_api_token", "--user", "bench", "--role", "journalist"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = _free_port()
     server = subprocess.Popen(
-        [py, "-m", "gunicorn", "authcheck.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "--timeout", "600"], cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            py,
+            "-m",
+            "gunicorn",
+            "authcheck.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--timeout",
+            "600",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(timeout=600, trust_env=False) as client:
@@ -89,14 +117,17 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            headers = {"Authorization": f"Bearer {token}",
-                       "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            }
             worker = _worker_pid(server.pid)
             client.post(f"{url}/api/v1/checks", content=_multipart(1024 * 1024), headers=headers)
             base_kb = _vm_hwm_kb(worker)
             size = args.mb * 1024 * 1024
-            response = client.post(f"{url}/api/v1/checks", content=_multipart(size),
-                                   headers=headers)
+            response = client.post(
+                f"{url}/api/v1/checks", content=_multipart(size), headers=headers
+            )
             peak_kb = _vm_hwm_kb(worker)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -105,8 +136,10 @@ def main() -> None:
     print(f"upload of {args.mb} MB answered {response.status_code}")
     print(f"baseline: worker peak RSS after a 1 MB upload   {base_kb / 1024:8.1f} MB")
     print(f"worker peak RSS after the {args.mb} MB upload       {peak_kb / 1024:8.1f} MB")
-    print(f"ratio peak growth / upload size: {growth_mb / args.mb:.4f}  "
-          f"({'streamed' if growth_mb < args.mb / 10 else 'BUFFERED'})")
+    print(
+        f"ratio peak growth / upload size: {growth_mb / args.mb:.4f}  "
+        f"({'streamed' if growth_mb < args.mb / 10 else 'BUFFERED'})"
+    )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ from tests.mediagen import make_image
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_embedded_default_runs_checks_in_a_background_thread(
-    tmp_path: Path, settings
-) -> None:
+def test_the_embedded_default_runs_checks_in_a_background_thread(tmp_path: Path, settings) -> None:
     settings.AUTHCHECK_TASKS_IN_PROCESS = True
     settings.AUTHCHECK_DETECTORS = ["tests.services.fake_detectors.LoudnessDetector"]
     user = User.objects.create(username="solo", role="journalist")
