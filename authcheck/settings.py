@@ -168,6 +168,9 @@ AUTHCHECK_MAX_IMAGE_PIXELS = env_int("AUTHCHECK_MAX_IMAGE_PIXELS", 50_000_000)
 AUTHCHECK_MAX_ATTEMPTS = env_int("AUTHCHECK_MAX_ATTEMPTS", 3)
 AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 900)
 AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
+# Key for the HMAC on audit checkpoints; kept apart from SECRET_KEY so rotating one does not
+# invalidate the other (falls back to SECRET_KEY when unset).
+AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_str("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
 AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----

@@ -13,3 +13,21 @@ def _isolated_media(settings, tmp_path: Path) -> None:
     settings.UPLOAD_TMP_DIR = tmp_path / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
     (tmp_path / "tmp").mkdir()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """On PostgreSQL, let the test runner empty tables between transactional tests.
+
+    The audit trigger refuses TRUNCATE of the audit table unless the session setting
+    ``authcheck.audit_truncate`` is ``allow`` (see migration 0002). Only the throw-away test
+    database gets that default; production databases never do.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        name = connection.ops.quote_name(connection.settings_dict["NAME"])
+        cursor.execute(f"ALTER DATABASE {name} SET authcheck.audit_truncate = 'allow'")
+    connection.close()

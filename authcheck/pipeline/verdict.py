@@ -77,10 +77,15 @@ def _declared(report: dict[str, Any], signals: Sequence[dict[str, Any]]) -> Deci
     unsigned = _unsigned_declaration(signals)
     if unsigned:
         producer = (unsigned.get("evidence") or {}).get("producer") or "a generator"
+        claim = "declares AI generation"
+        score = unsigned.get("score")
+        if score is not None and score < 1:
+            # TC260 "Label 2/3": the producer says the content is possibly or suspected AI.
+            claim = "declares that AI generation is possible or suspected"
         return Decision(
             "declared_synthetic",
-            f"Embedded metadata declares AI generation (producer: {producer}). The declaration "
-            "is unsigned: anyone can add or remove such a label.",
+            f"Embedded metadata {claim} (producer: {producer}). The declaration is unsigned: "
+            "anyone can add or remove such a label.",
             "unsigned_label.ai_labels",
         )
     return None
@@ -103,6 +108,16 @@ def decide(
             "Content Credentials are present but fail validation "
             f"({_failure_codes(report)}). The file may have been altered after signing.",
             "c2pa.invalid",
+        )
+    if state in {"trusted", "valid"} and report.get("ingredients_invalid"):
+        # SPEC section 2: an ingredient failure invalidates the credentials even when the
+        # active manifest itself verifies; it is surfaced, not hidden behind a valid parent.
+        return Decision(
+            "credentials_invalid",
+            "The active Content Credentials verify, but an ingredient they cite fails "
+            f"validation ({_failure_codes(report)}). Part of this media's recorded history "
+            "cannot be trusted.",
+            "c2pa.ingredient_invalid",
         )
     declared = _declared(report, signals)
     if declared:

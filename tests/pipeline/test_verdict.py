@@ -64,6 +64,20 @@ def test_it_reports_an_unsigned_label_as_declared_synthetic_and_says_it_is_unsig
     assert "unsigned" in decision.summary and "kling" in decision.summary
 
 
+def test_an_invalid_ingredient_under_a_valid_parent_makes_the_credentials_invalid() -> None:
+    bad_child = {"failures": [{"code": "claimSignature.mismatch"}], "ingredients": []}
+    decision = decide(report("valid", ingredients_invalid=True, ingredients=[bad_child]))
+    assert (decision.label, decision.rule) == ("credentials_invalid", "c2pa.ingredient_invalid")
+    assert "claimSignature.mismatch" in decision.summary
+
+
+def test_a_weak_unsigned_label_is_worded_as_possible_not_certain() -> None:
+    weak = {"detector": "ai_labels", "label": "ai_declared", "score": 0.5, "evidence": {}}
+    strong = {**weak, "score": 1.0}
+    assert "possible or suspected" in decide(report("absent"), [weak]).summary
+    assert "possible" not in decide(report("absent"), [strong]).summary
+
+
 def test_indicators_above_threshold_give_synthetic_indicators_not_a_probability() -> None:
     fired = {"detector": "spectral_artifacts", "label": "indicator_high", "score": 0.995}
     decision = decide(report("absent"), [fired])

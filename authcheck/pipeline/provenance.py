@@ -1,0 +1,482 @@
+"""C2PA verification (SPEC section 3): the only module that imports c2pa.
+
+Pure: ``read(path, mime, trust)`` returns frozen ``ProvenanceFindings`` and never raises for bad
+input. Every read goes through an explicit ``c2pa.Context`` built from a ``TrustConfig``, with
+the network closed: no remote manifest fetch, no OCSP, no allowed hosts (SECURITY findings 1-3).
+Contexts are built lazily per process, because a Context built before ``fork()`` is invalid in
+the child (finding 4, Celery prefork).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import c2pa
+
+from authcheck.jsonsafe import json_safe
+
+log = logging.getLogger(__name__)
+
+# Bump when the settings below change meaning: it is part of every TrustConfig version.
+SETTINGS_REVISION = "1"
+MAX_INGREDIENT_DEPTH = 16
+MAX_INGREDIENTS = 500
+
+# IPTC digital source types that declare generation or compositing by AI or algorithms.
+AI_SOURCE_TYPES = frozenset(
+    {
+        "trainedAlgorithmicMedia",
+        "compositeWithTrainedAlgorithmicMedia",
+        "algorithmicMedia",
+        "compositeSynthetic",
+    }
+)
+_SUCCESS_SUFFIXES = (".match", ".validated", ".trusted", ".insideValidity", ".skipped")
+_UNTRUSTED = "signingCredential.untrusted"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s+([A-Za-z0-9+/=\s]+?)-----END \1-----")
+_STATES = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}
+
+
+def _normalise_pem(text: str) -> str:
+    """Canonical form of a PEM bundle: unique blocks, whitespace removed, sorted."""
+    blocks = {
+        (kind.decode(), re.sub(rb"\s+", b"", body).decode())
+        for kind, body in _PEM_BLOCK.findall(text.encode())
+    }
+    return "".join(
+        f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n" for kind, body in sorted(blocks)
+    )
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    """What the verifier trusts: anchors (TSA roots included), an allowed list and limits."""
+
+    anchors_pem: str = ""
+    allowed_pem: str = ""
+    max_manifest_mb: int = 16
+
+    @functools.cached_property
+    def version(self) -> str:
+        """SHA-256 over the normalised configuration, recorded on every report."""
+        payload = json.dumps(
+            {
+                "anchors": _normalise_pem(self.anchors_pem),
+                "allowed": _normalise_pem(self.allowed_pem),
+                "max_manifest_mb": self.max_manifest_mb,
+                "settings": SETTINGS_REVISION,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One validation failure code with the SDK's explanation."""
+
+    code: str
+    explanation: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ProvenanceFindings:
+    """The result of verifying one file's Content Credentials."""
+
+    state: str
+    failures: tuple[Failure, ...] = ()
+    active_manifest: dict[str, Any] | None = None
+    ingredients: tuple[dict[str, Any], ...] = ()
+    ai_declared: bool = False
+    ai_declaration: dict[str, Any] | None = None
+    raw_json: bytes | None = None
+    raw_sha256: str = ""
+    sdk_version: str = ""
+    trust_version: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    ingredients_invalid: bool = field(default=False)
+
+    def to_report(self) -> dict[str, Any]:
+        """JSON-safe projection (no NUL or control characters: PostgreSQL jsonb accepts it).
+
+        Text is kept otherwise as is (HTML, bidi controls): escaping belongs to the renderers.
+        """
+        error = (
+            {"code": self.error_code, "message": self.error_message} if self.error_code else None
+        )
+        return json_safe(
+            {
+                "state": self.state,
+                "failures": [
+                    {"code": f.code, "explanation": f.explanation, "url": f.url}
+                    for f in self.failures
+                ],
+                "active_manifest": self.active_manifest,
+                "ingredients": list(self.ingredients),
+                "ingredients_invalid": self.ingredients_invalid,
+                "ai_declared": self.ai_declared,
+                "ai_declaration": self.ai_declaration,
+                "sdk_version": self.sdk_version,
+                "trust_version": self.trust_version,
+                "raw_sha256": self.raw_sha256,
+                "error_code": self.error_code,
+                "error": error,
+            }
+        )
+
+
+def sdk_version() -> str:
+    """The c2pa-rs version doing the verification (part of every report's identity)."""
+    return str(c2pa.sdk_version())
+
+
+# --- context ---------------------------------------------------------------------------------
+
+
+def settings_dict(trust: TrustConfig) -> dict[str, Any]:
+    """The c2pa settings for ``trust``: verification on, network off."""
+    return {
+        "version": 1,
+        "verify": {
+            "verify_after_reading": True,
+            "verify_trust": True,
+            "verify_timestamp_trust": True,
+            "remote_manifest_fetch": False,
+            "ocsp_fetch": False,
+        },
+        "core": {
+            "allowed_network_hosts": [],
+            "allow_redirects": False,
+            "max_decompressed_manifest_size_in_mb": trust.max_manifest_mb,
+        },
+        "trust": {
+            "trust_anchors": trust.anchors_pem or None,
+            "allowed_list": trust.allowed_pem or None,
+        },
+    }
+
+
+_contexts: dict[tuple[int, str], c2pa.Context] = {}
+_contexts_lock = threading.Lock()
+
+
+def context_for(trust: TrustConfig) -> c2pa.Context:
+    """The Context for ``trust`` in this process, built on first use (never inherited by fork)."""
+    settings = settings_dict(trust)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    key = (os.getpid(), digest)
+    with _contexts_lock:
+        ctx = _contexts.get(key)
+        if ctx is None or not ctx.is_valid:
+            for stale in [k for k in _contexts if k[0] != key[0]]:
+                # Built by a parent before fork: unusable here, and not ours to free.
+                del _contexts[stale]
+            if len(_contexts) >= 8:  # trust changes are rare; keep the cache small
+                _contexts.clear()
+            ctx = c2pa.Context.from_dict(settings)
+            _contexts[key] = ctx
+        return ctx
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
+    """Verify the Content Credentials of the file at ``path``; never raises for bad input."""
+    base = ProvenanceFindings(state="error", sdk_version=sdk_version(), trust_version=trust.version)
+    try:
+        ctx = context_for(trust)
+        with open(path, "rb") as stream:
+            reader = c2pa.Reader.try_create(mime, stream, None, context=ctx)
+            if reader is None:
+                return replace(base, state="absent")
+            with reader:
+                raw = reader.json()
+    except c2pa.C2paError as exc:
+        return _from_error(exc, path, base)
+    except OSError as exc:
+        return replace(base, error_code="c2pa_error", error_message=str(exc))
+    except Exception as exc:  # a wrapper bug must not become a crashed worker or a 500
+        log.exception("c2pa read failed unexpectedly for %s", path)
+        return replace(base, error_code="c2pa_error", error_message=f"{type(exc).__name__}: {exc}")
+    return findings_from_json(raw, base)
+
+
+def _has_jumbf(path: Path) -> bool:
+    # Cheap evidence that the file carries a C2PA store at all (JUMBF box with a c2pa label).
+    with open(path, "rb") as handle:
+        tail = b""
+        while chunk := handle.read(1024 * 1024):
+            if b"c2pa" in tail + chunk and b"jumb" in tail + chunk:
+                return True
+            tail = chunk[-8:]
+    return False
+
+
+def _from_error(exc: c2pa.C2paError, path: Path, base: ProvenanceFindings) -> ProvenanceFindings:
+    """Map an SDK error to a state and a stable code."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, c2pa.C2paError.ManifestNotFound):
+        return replace(base, state="absent")
+    if isinstance(exc, c2pa.C2paError.NotSupported):
+        state, code = "unsupported", "unsupported_media"
+    elif isinstance(exc, c2pa.C2paError.RemoteManifest) or message.startswith("Remote"):
+        # The asset only points at a manifest URL; we never fetch it (finding 1).
+        state, code = "error", "c2pa_remote_manifest_required"
+    elif _has_jumbf(path):
+        state, code = "error", "c2pa_malformed"
+    else:
+        # The container itself could not be parsed and holds no C2PA store: corrupt media,
+        # not broken credentials.
+        state, code = "error", "media_malformed"
+    return replace(base, state=state, error_code=code, error_message=message)
+
+
+def findings_from_json(raw: str, base: ProvenanceFindings | None = None) -> ProvenanceFindings:
+    """Build findings from the manifest store JSON the SDK returned (``base``: versions)."""
+    base = base or ProvenanceFindings(state="error")
+    raw_bytes = raw.encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(raw_bytes).hexdigest()
+    try:
+        store = json.loads(raw)
+    except ValueError as exc:
+        return replace(
+            base,
+            error_code="c2pa_malformed",
+            error_message=f"unreadable manifest store JSON: {exc}",
+            raw_json=raw_bytes,
+            raw_sha256=digest,
+        )
+    manifests = store.get("manifests") or {}
+    label = store.get("active_manifest") or ""
+    active = manifests.get(label) if isinstance(manifests, dict) else None
+    results = store.get("validation_results") or {}
+    deltas = _deltas_by_uri(results)
+    walker = _IngredientWalker(manifests, deltas)
+    ingredients = tuple(walker.children(label, active or {}, depth=0))
+    declaration = _ai_declaration(label, active or {}, walker)
+    return replace(
+        base,
+        state=_STATES.get(str(store.get("validation_state")), "invalid"),
+        failures=_top_failures(results),
+        active_manifest=_manifest_summary(label, active) if active else None,
+        ingredients=ingredients,
+        ai_declared=declaration is not None,
+        ai_declaration=declaration,
+        raw_json=raw_bytes,
+        raw_sha256=digest,
+        ingredients_invalid=any(i["state"] == "invalid" for i in walker.visited),
+    )
+
+
+# --- validation results ----------------------------------------------------------------------
+
+
+def _failure(entry: dict[str, Any]) -> Failure:
+    return Failure(
+        code=str(entry.get("code", "")),
+        explanation=str(entry.get("explanation") or ""),
+        url=str(entry.get("url") or ""),
+    )
+
+
+def _top_failures(results: dict[str, Any]) -> tuple[Failure, ...]:
+    """The active manifest's failures followed by those of the ingredient deltas."""
+    entries = list((results.get("activeManifest") or {}).get("failure") or [])
+    for delta in results.get("ingredientDeltas") or []:
+        entries += (delta.get("validationDeltas") or {}).get("failure") or []
+    return tuple(_failure(e) for e in entries if isinstance(e, dict))
+
+
+def _deltas_by_uri(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        str(d.get("ingredientAssertionURI")): d.get("validationDeltas") or {}
+        for d in results.get("ingredientDeltas") or []
+        if isinstance(d, dict)
+    }
+
+
+def _recorded_failures(ingredient: dict[str, Any]) -> list[dict[str, Any]]:
+    """Failures recorded in the ingredient assertion when the parent was signed."""
+    results = ingredient.get("validation_results")
+    if isinstance(results, dict):
+        return list((results.get("activeManifest") or {}).get("failure") or [])
+    status = ingredient.get("validation_status") or []  # older ingredient assertions
+    return [s for s in status if not str(s.get("code", "")).endswith(_SUCCESS_SUFFIXES)]
+
+
+def _family(code: str) -> str:
+    return code.rsplit(".", 1)[0]
+
+
+def _current_failures(recorded: list[dict[str, Any]], delta: dict[str, Any]) -> list[Failure]:
+    """Recorded failures updated by this read's deltas.
+
+    c2pa reports only what changed since signing: a recorded ``signingCredential.untrusted``
+    becomes ``signingCredential.trusted`` once its CA is configured, while a recorded
+    ``claimSignature.mismatch`` with no delta still stands.
+    """
+    resolved = {
+        (_family(str(s.get("code", ""))), s.get("url"))
+        for s in delta.get("success") or []
+        if isinstance(s, dict)
+    }
+    kept = [
+        f
+        for f in recorded
+        if isinstance(f, dict) and (_family(str(f.get("code", ""))), f.get("url")) not in resolved
+    ]
+    kept += [f for f in delta.get("failure") or [] if isinstance(f, dict)]
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for failure in map(_failure, kept):
+        if (failure.code, failure.url) not in seen:
+            seen.add((failure.code, failure.url))
+            out.append(failure)
+    return out
+
+
+def _state_of(failures: list[Failure], has_manifest: bool) -> str:
+    if not has_manifest:
+        return "absent"
+    codes = {f.code for f in failures}
+    if codes - {_UNTRUSTED}:
+        return "invalid"
+    return "valid" if _UNTRUSTED in codes else "trusted"
+
+
+class _IngredientWalker:
+    """Builds the ingredient tree with each ingredient's own state, bounded against cycles."""
+
+    def __init__(self, manifests: dict[str, Any], deltas: dict[str, dict[str, Any]]) -> None:
+        self.manifests = manifests if isinstance(manifests, dict) else {}
+        self.deltas = deltas
+        self.visited: list[dict[str, Any]] = []
+
+    def children(
+        self, label: str, manifest: dict[str, Any], depth: int, path: frozenset[str] = frozenset()
+    ) -> list[dict[str, Any]]:
+        """The ingredient nodes of ``manifest`` (whose label is ``label``)."""
+        nodes = []
+        for ingredient in manifest.get("ingredients") or []:
+            if not isinstance(ingredient, dict) or len(self.visited) >= MAX_INGREDIENTS:
+                break
+            nodes.append(self._node(label, ingredient, depth, path | {label}))
+        return nodes
+
+    def _node(
+        self, parent: str, ingredient: dict[str, Any], depth: int, path: frozenset[str]
+    ) -> dict[str, Any]:
+        child_label = str(ingredient.get("active_manifest") or "")
+        uri = f"self#jumbf=/c2pa/{parent}/c2pa.assertions/{ingredient.get('label', '')}"
+        failures = _current_failures(_recorded_failures(ingredient), self.deltas.get(uri, {}))
+        child = self.manifests.get(child_label) if child_label else None
+        node: dict[str, Any] = {
+            "title": ingredient.get("title"),
+            "relationship": ingredient.get("relationship"),
+            "format": ingredient.get("format"),
+            "manifest_label": child_label or None,
+            "state": _state_of(failures, bool(child_label)),
+            "failures": [{"code": f.code, "explanation": f.explanation} for f in failures],
+            "ingredients": [],
+        }
+        self.visited.append(node)
+        if child_label in path or depth >= MAX_INGREDIENT_DEPTH:
+            node["truncated"] = "cycle" if child_label in path else "depth"
+        elif isinstance(child, dict):
+            node["ingredients"] = self.children(child_label, child, depth + 1, path)
+        return node
+
+
+# --- manifest content ------------------------------------------------------------------------
+
+
+def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for assertion in manifest.get("assertions") or []:
+        if not isinstance(assertion, dict):
+            continue
+        if not str(assertion.get("label", "")).startswith("c2pa.actions"):
+            continue
+        for action in (assertion.get("data") or {}).get("actions") or []:
+            if isinstance(action, dict):
+                out.append(_action(action))
+    return out
+
+
+def _action(action: dict[str, Any]) -> dict[str, Any]:
+    agent = action.get("softwareAgent")
+    if isinstance(agent, dict):
+        agent = agent.get("name")
+    return {
+        "action": action.get("action"),
+        "digital_source_type": action.get("digitalSourceType"),
+        "software_agent": agent,
+        "when": action.get("when"),
+    }
+
+
+def _source_type_name(value: Any) -> str:
+    return str(value or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _claim_generator(manifest: dict[str, Any]) -> str | None:
+    info = manifest.get("claim_generator_info")
+    if isinstance(info, list) and info and isinstance(info[0], dict):
+        name, version = info[0].get("name"), info[0].get("version")
+        return f"{name} {version}" if version else name
+    generator = manifest.get("claim_generator")
+    return str(generator) if generator else None
+
+
+def _manifest_summary(label: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    signature = manifest.get("signature_info") or {}
+    actions = _actions(manifest)
+    source_types = [a["digital_source_type"] for a in actions if a["digital_source_type"]]
+    return {
+        "label": label,
+        "title": manifest.get("title"),
+        "claim_generator": _claim_generator(manifest),
+        "signer": {
+            "common_name": signature.get("common_name"),
+            "issuer": signature.get("issuer"),
+            "algorithm": signature.get("alg"),
+            # Present only when the signature carries an RFC 3161 timestamp.
+            "signing_time": signature.get("time"),
+            "timestamp_authority": signature.get("timestamp_authority"),
+        },
+        "actions": actions,
+        "digital_source_type": source_types[0] if source_types else None,
+    }
+
+
+def _ai_declaration(
+    label: str, active: dict[str, Any], walker: _IngredientWalker
+) -> dict[str, Any] | None:
+    """The first AI declaration in the active manifest, then in the ingredient manifests."""
+    labels = [label] + [n["manifest_label"] for n in walker.visited if n["manifest_label"]]
+    for where, manifest_label in enumerate(labels):
+        manifest = active if where == 0 else walker.manifests.get(manifest_label)
+        if not isinstance(manifest, dict):
+            continue
+        for action in _actions(manifest):
+            if _source_type_name(action["digital_source_type"]) in AI_SOURCE_TYPES:
+                return {
+                    "manifest_label": manifest_label,
+                    "in_ingredient": where > 0,
+                    "action": action["action"],
+                    "digital_source_type": action["digital_source_type"],
+                    "software_agent": action["software_agent"],
+                }
+    return None

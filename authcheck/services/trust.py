@@ -1,0 +1,81 @@
+"""The current C2PA trust configuration: PEM files from settings plus anchors managed by admins.
+
+Called before every verification, so it is cached: the cache key is the files' identity
+(path, mtime, size) and the (id, sha256) of the enabled ``TrustAnchor`` rows, which costs one
+``stat`` per file and one small query. Any change produces a new ``TrustConfig.version``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from authcheck.models import TrustAnchor
+from authcheck.pipeline.provenance import TrustConfig
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_cached: tuple[Any, TrustConfig] | None = None
+
+
+def _file_key(paths: Iterable[str]) -> tuple[tuple[str, float, int], ...]:
+    key = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            key.append((path, stat.st_mtime, stat.st_size))
+        except OSError:
+            key.append((path, -1.0, -1))
+    return tuple(key)
+
+
+def _read_pems(paths: Iterable[str]) -> str:
+    texts = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                texts.append(handle.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            # Fail towards "untrusted": a missing anchor file can only make fewer signers
+            # trusted, and the changed trust version shows on every report.
+            log.error("cannot read C2PA trust file %s: %s", path, exc)
+    return "\n".join(texts)
+
+
+def _anchor_rows() -> tuple[tuple[int, str], ...]:
+    rows = TrustAnchor.objects.filter(enabled=True).order_by("pk").values_list("pk", "sha256")
+    return tuple(rows)
+
+
+def trust_config_current() -> TrustConfig:
+    """The TrustConfig every verification uses now (settings files + enabled anchors)."""
+    global _cached
+    anchor_files = list(settings.AUTHCHECK_TRUST_ANCHORS)
+    allowed_files = list(getattr(settings, "AUTHCHECK_TRUST_ALLOWED_LIST", []))
+    max_mb = int(getattr(settings, "AUTHCHECK_C2PA_MAX_MANIFEST_MB", 16))
+    key = (_file_key(anchor_files), _file_key(allowed_files), _anchor_rows(), max_mb)
+    with _lock:
+        if _cached is not None and _cached[0] == key:
+            return _cached[1]
+    db_pems = TrustAnchor.objects.filter(enabled=True).order_by("pk").values_list("pem", flat=True)
+    config = TrustConfig(
+        anchors_pem="\n".join([_read_pems(anchor_files), *db_pems]).strip(),
+        allowed_pem=_read_pems(allowed_files).strip(),
+        max_manifest_mb=max_mb,
+    )
+    with _lock:
+        _cached = (key, config)
+    return config
+
+
+def trust_cache_clear() -> None:
+    """Forget the cached configuration (tests, or after bulk changes)."""
+    global _cached
+    with _lock:
+        _cached = None

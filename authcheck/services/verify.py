@@ -1,0 +1,57 @@
+"""Synchronous C2PA verification of one file (``POST /api/v1/verify`` and ``manage.py verify``).
+
+Nothing is stored: an upload is streamed to a temporary file under ``UPLOAD_TMP_DIR`` and hashed
+in the same pass, its real type is sniffed from its bytes, c2pa reads it, and the file is
+deleted whatever happens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+
+from authcheck.errors import UnsupportedMedia
+from authcheck.jsonsafe import clean_text
+from authcheck.pipeline import provenance
+from authcheck.pipeline.hashing import copy_and_hash, hash_file, random_name, sniff
+from authcheck.services.trust import trust_config_current
+
+
+def verify_stream(fileobj: BinaryIO, filename: str = "") -> dict[str, Any]:
+    """Verify an uploaded stream; raises ``MediaTooLarge`` over the upload cap."""
+    tmp = Path(settings.UPLOAD_TMP_DIR)
+    tmp.mkdir(parents=True, exist_ok=True)
+    dest = tmp / random_name()
+    stored = copy_and_hash(fileobj, dest, settings.AUTHCHECK_MAX_UPLOAD_BYTES)
+    try:
+        return _report(stored.path, filename, stored.sha256, stored.size)
+    finally:
+        dest.unlink(missing_ok=True)
+
+
+def verify_path(path: Path, filename: str = "") -> dict[str, Any]:
+    """Verify a local file in place (raises ``OSError`` if it cannot be read)."""
+    sha256, size = hash_file(path)
+    return _report(path, filename or str(path), sha256, size)
+
+
+def _report(path: Path, filename: str, sha256: str, size: int) -> dict[str, Any]:
+    head = {"file": clean_text(filename), "sha256": sha256, "size": size}
+    trust = trust_config_current()
+    try:
+        mime = sniff(path).mime
+    except UnsupportedMedia as exc:
+        # Not an image, video or audio file at all (empty, HTML, playlist, random bytes):
+        # c2pa never sees it.
+        findings = provenance.ProvenanceFindings(
+            state="unsupported",
+            sdk_version=provenance.sdk_version(),
+            trust_version=trust.version,
+            error_code=exc.code,
+            error_message=exc.message,
+        )
+        return {**head, "mime": None, **findings.to_report()}
+    findings = provenance.read(path, mime, trust)
+    return {**head, "mime": mime, **findings.to_report()}

@@ -1,0 +1,149 @@
+"""spectral_artifacts: upsampling leaves periodic residual peaks that real photos do not have."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from authcheck.detectors import reference
+from authcheck.detectors.base import DetectorContext, Frame, SignalResult
+from authcheck.detectors.spectral_artifacts import (
+    THRESHOLD,
+    SpectralArtifactsDetector,
+    strongest_peak,
+)
+
+
+def natural_image(seed: int, height: int = 512, width: int = 512) -> np.ndarray:
+    """A camera-like picture without any resampling: 1/f noise texture over smooth gradients."""
+    rng = np.random.default_rng(seed)
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.fftfreq(width)[None, :]
+    falloff = 1.0 / np.maximum(np.hypot(fy, fx), 1.0 / max(height, width)) ** 1.1
+    channels = []
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    for _ in range(3):
+        noise = np.real(np.fft.ifft2(np.fft.fft2(rng.normal(size=(height, width))) * falloff))
+        noise = (noise - noise.mean()) / noise.std()
+        a, b = rng.uniform(-60, 60, 2)
+        channels.append(128 + a * xx + b * yy + 35 * noise + rng.normal(0, 2, (height, width)))
+    return np.clip(np.stack(channels, axis=-1), 0, 255).astype(np.uint8)
+
+
+def nearest_2x(rgb: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour 2x upsampling (pixel duplication)."""
+    return np.repeat(np.repeat(rgb, 2, axis=0), 2, axis=1)
+
+
+def transposed_conv_2x(rgb: np.ndarray) -> np.ndarray:
+    """Zero insertion followed by a 3x3 bilinear kernel, like a stride-2 transposed convolution."""
+    up = np.zeros((rgb.shape[0] * 2, rgb.shape[1] * 2, 3))
+    up[::2, ::2] = rgb
+    kernel_1d = np.array([0.5, 1.0, 0.5])
+    for axis in (0, 1):
+        padded = np.pad(up, [(1, 1) if a == axis else (0, 0) for a in range(3)], mode="edge")
+        n = up.shape[axis]
+        up = sum(kernel_1d[k] * np.take(padded, np.arange(k, k + n), axis=axis) for k in range(3))
+    return np.clip(up, 0, 255).astype(np.uint8)
+
+
+def image_context(tmp_path: Path, rgb: np.ndarray, name: str = "x.png") -> DetectorContext:
+    path = tmp_path / name
+    Image.fromarray(rgb).save(path)
+    frame = Frame(0, 0.0, True, rgb[:512, :512])
+    return DetectorContext(
+        path=path, sha256="0" * 64, mime="image/png", kind="image", frames=(frame,)
+    )
+
+
+def _detect(ctx: DetectorContext) -> SignalResult:
+    return SpectralArtifactsDetector().detect(ctx)
+
+
+@pytest.mark.parametrize("upsample", [nearest_2x, transposed_conv_2x])
+def test_it_scores_upsampled_image_above_the_original_and_the_reference(tmp_path, upsample):
+    small = natural_image(1, 256, 256)
+    original = _detect(image_context(tmp_path, natural_image(1), "orig.png"))
+    upsampled = _detect(image_context(tmp_path, upsample(small), "up.png"))
+
+    assert upsampled.label == "indicator_high"
+    assert upsampled.score is not None and upsampled.score >= THRESHOLD
+    assert original.label == "indicator_low"
+    assert original.score is not None and upsampled.score > original.score
+    ref_p99 = reference.table("spectral_artifacts.image").quantiles[99]
+    assert upsampled.evidence["statistic"] > ref_p99 > original.evidence["statistic"]
+    assert upsampled.evidence["strongest_peak"]["period"] == "2 px"
+
+
+def test_the_statistic_differs_across_inputs():
+    stats = {round(strongest_peak(natural_image(seed, 200, 300)).ratio, 6) for seed in range(6)}
+
+    assert len(stats) == 6
+
+
+def test_evidence_carries_statistic_percentile_threshold_reference_and_failure_modes(tmp_path):
+    result = _detect(image_context(tmp_path, natural_image(2)))
+
+    evidence = result.evidence
+    assert 0.0 <= evidence["percentile"] <= 1.0 and evidence["percentile"] == round(result.score, 4)
+    assert evidence["threshold_percentile"] == 0.99
+    assert evidence["reference"]["table"] == "spectral_artifacts.image"
+    assert evidence["reference"]["samples"] > 100
+    assert any("JPEG" in mode for mode in evidence["failure_modes"])
+
+
+def test_it_reads_the_original_image_not_the_downscaled_frame(tmp_path):
+    upsampled = nearest_2x(natural_image(3, 320, 320))  # 640 px: frames would be resampled
+    ctx = image_context(tmp_path, upsampled)
+    flat = Frame(0, 0.0, True, np.full((512, 512, 3), 128, np.uint8))
+    ctx = DetectorContext(ctx.path, ctx.sha256, ctx.mime, ctx.kind, frames=(flat,))
+
+    assert _detect(ctx).label == "indicator_high"
+
+
+def test_video_frames_are_scored_against_the_video_reference():
+    up = [Frame(i, i * 0.5, i == 0, nearest_2x(natural_image(i, 192, 256))) for i in range(4)]
+    plain = [Frame(i, i * 0.5, i == 0, natural_image(10 + i, 384, 512)) for i in range(4)]
+
+    def video(frames: list[Frame]) -> SignalResult:
+        ctx = DetectorContext(
+            Path("/nonexistent.mp4"), "0" * 64, "video/mp4", "video", frames=tuple(frames)
+        )
+        return _detect(ctx)
+
+    high, low = video(up), video(plain)
+    assert high.evidence["reference"]["table"] == "spectral_artifacts.video"
+    assert high.label == "indicator_high" and low.label == "indicator_low"
+    assert high.evidence["pictures_examined"] == 4
+
+
+def test_it_abstains_on_pictures_smaller_than_a_tile(tmp_path):
+    result = _detect(image_context(tmp_path, natural_image(4, 100, 100)))
+
+    assert result.label == "abstain" and result.score is None
+
+
+def test_it_abstains_on_an_unreadable_image(tmp_path):
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    ctx = DetectorContext(path=path, sha256="0" * 64, mime="image/png", kind="image")
+
+    result = _detect(ctx)
+
+    assert result.label == "abstain" and result.evidence["code"] == "media_malformed"
+
+
+def test_reference_percentile_is_monotone_and_bounded():
+    table = reference.table("spectral_artifacts.image")
+    values = np.linspace(table.quantiles[0] - 1, table.quantiles[-1] + 1, 50)
+    pct = [reference.percentile("spectral_artifacts.image", float(v)) for v in values]
+
+    assert pct[0] == 0.0 and pct[-1] == 1.0
+    assert all(b >= a for a, b in itertools.pairwise(pct))
+    assert reference.percentile("spectral_artifacts.image", table.quantiles[50]) == pytest.approx(
+        0.5, abs=0.011
+    )
