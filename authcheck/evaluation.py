@@ -6,6 +6,7 @@ scored below every real score (it never counts as a detection).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,8 +68,12 @@ def tpr_at_fpr(labels: NDArray[np.int_], scores: NDArray[np.float64], max_fpr: f
 
 
 def _bootstrap(
-    labels: NDArray[np.int_], scores: NDArray[np.float64], stat, rounds: int, seed: int
-) -> Interval:  # type: ignore[no-untyped-def]
+    labels: NDArray[np.int_],
+    scores: NDArray[np.float64],
+    stat: Callable[[NDArray[np.int_], NDArray[np.float64]], float],
+    rounds: int,
+    seed: int,
+) -> Interval:
     rng = np.random.default_rng(seed)
     point = stat(labels, scores)
     pos, neg = np.where(labels == 1)[0], np.where(labels == 0)[0]

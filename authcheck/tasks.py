@@ -11,6 +11,7 @@ import logging
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -33,7 +34,7 @@ _executor: ThreadPoolExecutor | None = None
     max_retries=5,
     name="authcheck.tasks.check_process_task",
 )
-def check_process_task(self, check_id: int) -> str:  # type: ignore[no-untyped-def]
+def check_process_task(self: Any, check_id: int) -> str:
     """Process one check; transient fetch failures retry with exponential backoff and jitter."""
     final = self.request.retries >= self.max_retries
     try:

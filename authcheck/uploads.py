@@ -35,7 +35,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
             setattr(self.request, FILE_COUNT_ATTR, count)
         # Replace Django's file object with ours (same temporary file semantics).
         self.file = HashingUploadedFile(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            self.file_name or "", self.content_type, 0, self.charset, self.content_type_extra
         )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
@@ -50,5 +50,6 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
 
     def file_complete(self, file_size: int) -> HashingUploadedFile:
         uploaded = super().file_complete(file_size)
+        assert isinstance(uploaded, HashingUploadedFile)  # set in new_file
         uploaded.sha256 = self._digest.hexdigest()
         return uploaded

@@ -12,7 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from authcheck.errors import MediaTooLarge, UnsupportedMedia
 
@@ -41,7 +41,7 @@ def random_name() -> str:
     return secrets.token_hex(16)
 
 
-def copy_and_hash(src: BinaryIO, dest: Path, max_bytes: int) -> Stored:
+def copy_and_hash(src: IO[bytes], dest: Path, max_bytes: int) -> Stored:
     """Stream ``src`` into the new file ``dest`` while hashing it; remove it on any failure."""
     digest = hashlib.sha256()
     size = 0

@@ -171,7 +171,7 @@ def _embedded_reason(ip: IPv6Address, allow_loopback: bool) -> str | None:
     reason = _v4_reason(inner, allow_loopback and form == "IPv4-mapped")
     if reason is None and ip in _TEREDO:
         reason = _v4_reason(IPv4Address((int(ip) >> 64) & 0xFFFFFFFF), False)
-    return f"{form} form of a {reason} address" if reason else None
+    return f"{reason}, in {form} form" if reason else None
 
 
 def _v6_reason(ip: IPv6Address, allow_loopback: bool) -> str | None:

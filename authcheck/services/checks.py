@@ -139,7 +139,7 @@ def check_create(
     }
     if url is not None:
         fields.update(source_type=SourceType.URL, source_url=validate_url(url, fetch_policy()))
-        stages = URL_STAGES
+        stages: tuple[str, ...] = URL_STAGES
         media = None
     else:
         assert upload is not None

@@ -1,0 +1,301 @@
+"""Build a labelled evaluation set for ``python manage.py evaluate_detectors DIR``.
+
+Usage: ``python scripts/build_evalset.py OUT_DIR [--seed N] [--count N] [--quick] [--jobs N]``.
+
+Nothing is downloaded and no generator model is run. Both classes start from the photographs that
+ship inside the scikit-image and matplotlib wheels (the same 15 photos as ``build_reference.py``:
+no other photographs are installed, so the real class is held out by seed and crop, NOT by photo).
+
+- ``real/photos``, ``real/clips``: crops saved as JPEG or PNG, and pan/zoom clips encoded with
+  ffmpeg/libx264. ``real/simulated_camera``: the same, plus camera tags *we wrote* (EXIF Make/Model,
+  ``com.apple.quicktime.make``/``model``); they are simulated, not camera originals.
+- ``synthetic/labelled``: the same kind of media carrying AI declarations (XMP IPTC
+  DigitalSourceType, PNG ``parameters``, EXIF Software "Midjourney", TC260 ``AIGC`` in PNG and MP4).
+- ``synthetic/watermarked``: lossless PNGs stamped with a Stable Diffusion DWT payload.
+- ``synthetic/c2pa``: JPEG/MP4 signed with a throw-away CA, declaring trainedAlgorithmicMedia.
+- ``synthetic/upsampled``: 2x nearest/bilinear upsampling of downscaled crops (a PROXY for the
+  upsampling artefacts of generators, not generator output).
+- ``synthetic/temporal``: pan/zoom clips with per-frame brightness flicker or rotation jitter (a
+  PROXY for temporal inconsistency, not generator output).
+
+Every original (both classes) gets five transformed copies named ``<name>__<transform>.<ext>``
+(the contract of ``evaluate_detectors``): ``reencode`` (JPEG q75 / x264 CRF 28), ``resize`` (0.5x),
+``crop`` (centre 80%), ``letterbox`` (black pad to 16:9) and ``strip`` (metadata removed, pixels
+untouched). Re-encode and geometric copies keep the metadata the target format can carry.
+``views/<category>/{real,synthetic}`` are symlinks so one category can be evaluated against all of
+``real/``. ``manifest.json`` lists every file. Deterministic for a seed (single-threaded x264),
+except the C2PA signatures, which use a fresh throw-away key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from build_reference import photos  # noqa: E402
+
+from authcheck.detectors.invisible_watermark import PAYLOADS, encode  # noqa: E402
+
+DEFAULT_SEED = 20250917  # build_reference.py uses 20240601: different crops and clips
+TRANSFORMS = ("reencode", "resize", "crop", "letterbox", "strip")
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+# Share of originals per category (each class sums to 1).
+REAL_MIX = (("photos", 0.45), ("clips", 0.3), ("simulated_camera", 0.25))
+SYNTHETIC_MIX = (
+    ("labelled", 0.35),
+    ("watermarked", 0.15),
+    ("c2pa", 0.1),
+    ("upsampled", 0.2),
+    ("temporal", 0.2),
+)
+A1111 = (
+    "a lighthouse at dusk, photorealistic\nNegative prompt: blurry\nSteps: 30, Sampler: DPM++ 2M "
+    "Karras, CFG scale: 7, Seed: {seed}, Size: {w}x{h}, Model: sd_xl_base_1.0"
+)
+XMP_TEMPLATE = (
+    '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    'Iptc4xmpExt:DigitalSourceType="{iptc}trainedAlgorithmicMedia"/></rdf:RDF></x:xmpmeta>'
+    '<?xpacket end="w"?>'
+)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One original to build (and transform): its class, category, index and seed."""
+
+    label: str  # "real" or "synthetic"
+    category: str
+    index: int
+    seed: int
+
+
+@dataclass
+class Item:
+    """One written file, as listed in manifest.json."""
+
+    path: str
+    label: str
+    category: str
+    kind: str
+    transform: str
+    source_photo: str
+    how: str
+    notes: list[str] = field(default_factory=list)
+
+
+# --- tools -------------------------------------------------------------------------------------
+
+
+def ffmpeg(*args: str) -> None:
+    """Run ffmpeg quietly (single-threaded, so output is deterministic); raise if it fails."""
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+        check=True,
+        timeout=300,
+    )
+
+
+X264 = ("-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-x264-params", "threads=1")
+KEEP_TAGS = ("-map_metadata", "0", "-movflags", "+use_metadata_tags")
+
+
+def _even(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
+
+
+# --- images --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    """Metadata carried from one image file to its transformed copies."""
+
+    exif: bytes = b""
+    xmp: bytes = b""
+    text: tuple[tuple[str, str], ...] = ()
+
+
+def read_image(path: Path) -> tuple[np.ndarray, ImageMeta]:
+    """RGB pixels and the metadata Pillow exposes (EXIF, XMP, PNG text chunks)."""
+    with Image.open(path) as img:
+        img.load()
+        rgb = np.asarray(img.convert("RGB"))
+        info = dict(img.info)
+        text = tuple((k, v) for k, v in getattr(img, "text", {}).items() if k != "XML:com.adobe.xmp")
+    xmp = info.get("xmp") or info.get("XML:com.adobe.xmp") or b""
+    xmp = xmp.encode() if isinstance(xmp, str) else xmp
+    return rgb, ImageMeta(info.get("exif") or b"", xmp, text)
+
+
+def save_image(path: Path, rgb: np.ndarray, meta: ImageMeta, quality: int = 92) -> None:
+    """Save as JPEG or PNG (by suffix) with whatever of ``meta`` that format carries."""
+    img = Image.fromarray(rgb)
+    kwargs: dict[str, Any] = {"exif": meta.exif} if meta.exif else {}
+    if path.suffix == ".png":
+        info = PngImagePlugin.PngInfo()
+        for key, value in meta.text:
+            info.add_text(key, value)
+        if meta.xmp:
+            info.add_itxt("XML:com.adobe.xmp", meta.xmp.decode("utf-8", "replace"))
+        img.save(path, "PNG", pnginfo=info, **kwargs)
+        return
+    # PNG text chunks have no JPEG equivalent: they are lost, as in any real conversion.
+    img.save(path, "JPEG", quality=quality, xmp=meta.xmp or None, **kwargs)
+
+
+def _exif(**tags: str) -> bytes:
+    numbers = {"Make": 0x010F, "Model": 0x0110, "Software": 0x0131, "DateTime": 0x0132}
+    exif = Image.Exif()
+    for name, value in tags.items():
+        exif[numbers[name]] = value
+    return exif.tobytes()
+
+
+def crop_of(rgb: np.ndarray, rng: np.random.Generator, low: int = 256) -> np.ndarray:
+    """A random crop at least ``low`` pixels on each side (the whole photo if it is smaller)."""
+    h, w = rgb.shape[:2]
+    ch, cw = int(rng.integers(min(low, h), h + 1)), int(rng.integers(min(low, w), w + 1))
+    y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    return np.ascontiguousarray(rgb[y : y + ch, x : x + cw])
+
+
+def _resize(rgb: np.ndarray, size: tuple[int, int], method: Image.Resampling) -> np.ndarray:
+    return np.asarray(Image.fromarray(rgb).resize(size, method))
+
+
+def letterbox_size(w: int, h: int, even: bool = False) -> tuple[int, int]:
+    """The smallest 16:9 canvas holding a w x h picture (even sides for yuv420p video)."""
+    out_w, out_h = max(w, -(-h * 16 // 9)), max(h, -(-w * 9 // 16))
+    return (out_w + out_w % 2, out_h + out_h % 2) if even else (out_w, out_h)
+
+
+def transform_image(rgb: np.ndarray, transform: str) -> np.ndarray:
+    """Pixels after a geometric transform (``reencode`` and ``strip`` keep them)."""
+    h, w = rgb.shape[:2]
+    if transform == "resize":
+        return _resize(rgb, (max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS)
+    if transform == "crop":
+        ch, cw = round(h * 0.8), round(w * 0.8)
+        y, x = (h - ch) // 2, (w - cw) // 2
+        return np.ascontiguousarray(rgb[y : y + ch, x : x + cw])
+    if transform == "letterbox":
+        out_w, out_h = letterbox_size(w, h)
+        canvas = np.zeros((out_h, out_w, 3), np.uint8)
+        y, x = (out_h - h) // 2, (out_w - w) // 2
+        canvas[y : y + h, x : x + w] = rgb
+        return canvas
+    return rgb
+
+
+def strip_jpeg(src: Path, dst: Path) -> None:
+    """Copy a JPEG without APP1-APP15 and COM segments (EXIF, XMP, C2PA): pixels untouched."""
+    data = src.read_bytes()
+    out, pos = bytearray(data[:2]), 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
+            break
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if not (0xE1 <= marker <= 0xEF or marker == 0xFE):
+            out += data[pos : pos + 2 + length]
+        pos += 2 + length
+    dst.write_bytes(bytes(out + data[pos:]))
+
+
+def image_copy(src: Path, transform: str) -> Path:
+    """Write the ``transform`` copy of image ``src`` beside it and return its path."""
+    suffix = ".jpg" if transform == "reencode" else src.suffix
+    dst = src.with_name(f"{src.stem}__{transform}{suffix}")
+    if transform == "strip":
+        if src.suffix == ".jpg":
+            strip_jpeg(src, dst)
+        else:
+            Image.fromarray(read_image(src)[0]).save(dst, "PNG")  # a re-save without info
+        return dst
+    rgb, meta = read_image(src)
+    save_image(dst, transform_image(rgb, transform), meta, 75 if transform == "reencode" else 92)
+    return dst
+
+
+# --- video ---------------------------------------------------------------------------------------
+
+
+def motion_filter(w: int, h: int, rng: np.random.Generator, seconds: float, fps: int) -> str:
+    """An ffmpeg filter panning over or zooming out of a still photo (never upscaling it)."""
+    if rng.random() < 0.5:
+        ow, oh = _even(min(w * rng.uniform(0.5, 0.75), 480)), _even(min(h * 0.6, 360))
+        vx, vy = rng.uniform(-40, 40), rng.uniform(-20, 20)
+        x0, y0 = rng.uniform(0, w - ow), rng.uniform(0, h - oh)
+        return (
+            f"crop={ow}:{oh}:x='clip({x0:.1f}+({vx:.2f})*t,0,iw-ow)'"
+            f":y='clip({y0:.1f}+({vy:.2f})*t,0,ih-oh)'"
+        )
+    zmax = rng.uniform(1.05, 1.35)
+    ow, oh = _even(min(w / (zmax * 1.1), 480)), _even(min(h / (zmax * 1.1), 360))
+    frames = round(seconds * fps)
+    return (
+        f"zoompan=z='1+{zmax - 1:.3f}*on/{frames}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'"
+        f":d=1:s={ow}x{oh}:fps={fps}"
+    )
+
+
+def inconsistency_filter(rng: np.random.Generator, index: int) -> tuple[str, str]:
+    """A per-frame brightness flicker or rotation jitter (sums of incommensurate sines)."""
+    p, q = rng.uniform(0, 6.28, 2)
+    if index % 2 == 0:
+        amp = rng.uniform(0.01, 0.05)  # of the full range: about 2.5 to 13 luma levels
+        return "flicker", f"eq=brightness='{amp:.4f}*(sin(n*2.3+{p:.2f})+0.6*sin(n*5.1+{q:.2f}))'"
+    angle = rng.uniform(0.003, 0.02)  # radians: sub-pixel to a few pixels at the frame edge
+    jitter = f"rotate='{angle:.4f}*(sin(n*1.9+{p:.2f})+0.5*sin(n*4.7+{q:.2f}))':c=black"
+    return "rotation_jitter", f"{jitter},crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2"
+
+
+def encode_clip(still: Path, dst: Path, vf: str, seconds: float, fps: int, crf: int,
+                tags: dict[str, str]) -> None:  # fmt: skip
+    """Encode a clip of ``still`` through filter ``vf`` with libx264, writing ``tags``."""
+    meta = [a for k, v in tags.items() for a in ("-metadata", f"{k}={v}")]
+    movflags = ["-movflags", "+use_metadata_tags"] if tags else []
+    ffmpeg("-loop", "1", "-framerate", str(fps), "-i", str(still), "-t", f"{seconds:.2f}",
+           "-filter_threads", "1", "-vf", vf + ",format=yuv420p", *X264, "-crf", str(crf),
+           *meta, *movflags, str(dst))  # fmt: skip
+
+
+VIDEO_FILTERS = {
+    "resize": "scale=trunc(iw/4)*2:trunc(ih/4)*2",
+    "crop": "crop=trunc(iw*0.4)*2:trunc(ih*0.4)*2",
+    "letterbox": "pad=w='max(iw,ceil(ih*8/9)*2)':h='max(ih,ceil(iw*9/32)*2)'"
+    ":x='floor((ow-iw)/4)*2':y='floor((oh-ih)/4)*2':color=black",
+}
+
+
+def video_copy(src: Path, transform: str) -> Path:
+    """Write the ``transform`` copy of clip ``src`` beside it and return its path."""
+    dst = src.with_name(f"{src.stem}__{transform}{src.suffix}")
+    inp = ("-i", str(src))
+    if transform == "strip":  # stream copy: pixels untouched, container and stream tags dropped
+        ffmpeg(*inp, "-map", "0", "-c", "copy", "-map_metadata", "-1", "-map_metadata:s", "-1",
+               "-map_chapters", "-1", str(dst))  # fmt: skip
+    elif transform == "reencode":
+        ffmpeg(*inp, *X264, "-crf", "28", *KEEP_TAGS, str(dst))
+    else:
+        vf = VIDEO_FILTERS[transform] + ",format=yuv420p"
+        ffmpeg(*inp, "-filter_threads", "1", "-vf", vf, *X264, "-crf", "18", *KEEP_TAGS, str(dst))
+    return dst
