@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "authcheck",
 ]
 
@@ -132,6 +133,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 UPLOAD_TMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 # Everything above 64 KB goes to a temporary file: uploads are never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_HANDLERS = ["authcheck.uploads.HashingUploadHandler"]

@@ -2,6 +2,16 @@
 
 from django.urls import include, path
 
+from authcheck.api import health
+
 urlpatterns = [
-    path("", include("authcheck.api.urls")),
+    path("api/v1/", include("authcheck.api.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
+
+# JSON problem bodies for /api/ paths, Django's defaults elsewhere; never a traceback.
+handler400 = "authcheck.api.errors.bad_request"
+handler403 = "authcheck.api.errors.permission_denied"
+handler404 = "authcheck.api.errors.page_not_found"
+handler500 = "authcheck.api.errors.server_error"

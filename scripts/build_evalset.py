@@ -30,7 +30,6 @@ except the C2PA signatures, which use a fresh throw-away key.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
@@ -139,7 +138,8 @@ def read_image(path: Path) -> tuple[np.ndarray, ImageMeta]:
         img.load()
         rgb = np.asarray(img.convert("RGB"))
         info = dict(img.info)
-        text = tuple((k, v) for k, v in getattr(img, "text", {}).items() if k != "XML:com.adobe.xmp")
+        chunks = getattr(img, "text", {})
+        text = tuple((k, v) for k, v in chunks.items() if k != "XML:com.adobe.xmp")
     xmp = info.get("xmp") or info.get("XML:com.adobe.xmp") or b""
     xmp = xmp.encode() if isinstance(xmp, str) else xmp
     return rgb, ImageMeta(info.get("exif") or b"", xmp, text)
@@ -261,9 +261,10 @@ def inconsistency_filter(rng: np.random.Generator, index: int) -> tuple[str, str
     """A per-frame brightness flicker or rotation jitter (sums of incommensurate sines)."""
     p, q = rng.uniform(0, 6.28, 2)
     if index % 2 == 0:
-        amp = rng.uniform(0.01, 0.05)  # of the full range: about 2.5 to 13 luma levels
-        return "flicker", f"eq=brightness='{amp:.4f}*(sin(n*2.3+{p:.2f})+0.6*sin(n*5.1+{q:.2f}))'"
-    angle = rng.uniform(0.003, 0.02)  # radians: sub-pixel to a few pixels at the frame edge
+        amp = 10 ** rng.uniform(-3.0, -1.5)  # log-uniform, of the full range: 0.25-8 luma levels
+        wave = f"{amp:.4f}*(sin(n*2.3+{p:.2f})+0.6*sin(n*5.1+{q:.2f}))"
+        return "flicker", f"eq=brightness='{wave}':eval=frame"
+    angle = 10 ** rng.uniform(-2.7, -1.4)  # 0.002-0.04 rad: sub-pixel to ~8 px at the edge
     jitter = f"rotate='{angle:.4f}*(sin(n*1.9+{p:.2f})+0.5*sin(n*4.7+{q:.2f}))':c=black"
     return "rotation_jitter", f"{jitter},crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2"
 
@@ -299,3 +300,280 @@ def video_copy(src: Path, transform: str) -> Path:
         vf = VIDEO_FILTERS[transform] + ",format=yuv420p"
         ffmpeg(*inp, "-filter_threads", "1", "-vf", vf, *X264, "-crf", "18", *KEEP_TAGS, str(dst))
     return dst
+
+
+# --- originals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Made:
+    """An original just written: where, what it is, and how it was made."""
+
+    path: Path
+    how: str
+    notes: tuple[str, ...] = ()
+
+
+Builder = Callable[[Task, np.ndarray, np.random.Generator, Path, Path], Made | None]
+
+
+def _stem(task: Task) -> str:
+    return f"{task.category}-{task.index:03d}"
+
+
+def _clip(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path, work: Path,
+          tags: dict[str, str], extra_vf: str = "", fps: int = 25) -> tuple[Path, str]:  # fmt: skip
+    still = work / "still.png"
+    Image.fromarray(rgb).save(still)
+    seconds = round(float(rng.uniform(3.0, 6.0)), 1)
+    vf = motion_filter(rgb.shape[1], rgb.shape[0], rng, seconds, fps) + extra_vf
+    crf = int(rng.choice([18, 23, 28]))
+    dst = out / f"{_stem(task)}.mp4"
+    encode_clip(still, dst, vf, seconds, fps, crf, tags)
+    return dst, f"{seconds} s pan/zoom clip at {fps} fps, libx264 CRF {crf}"
+
+
+def real_photo(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+               work: Path) -> Made:  # fmt: skip
+    """A crop of a photograph, as PNG or JPEG q80-95 (no metadata)."""
+    quality = int(rng.integers(80, 96))
+    crop = crop_of(rgb, rng)
+    ext = ".png" if task.index % 2 else ".jpg"
+    dst = out / f"{_stem(task)}{ext}"
+    save_image(dst, crop, ImageMeta(), quality)
+    return Made(dst, "crop " + ("PNG" if ext == ".png" else f"JPEG q{quality}"))
+
+
+def real_clip(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+              work: Path) -> Made:  # fmt: skip
+    """A pan or zoom-out clip of a photograph, encoded with ffmpeg."""
+    dst, how = _clip(task, rgb, rng, out, work, {}, fps=int(rng.choice([25, 30])))
+    return Made(dst, how)
+
+
+def simulated_camera(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+                     work: Path) -> Made:  # fmt: skip
+    """A real crop or clip carrying camera tags that WE wrote (simulated, not a camera file)."""
+    note = ("camera tags written by this script: simulated, not a camera original",)
+    if task.index % 2:
+        tags = {"com.apple.quicktime.make": "Apple", "com.apple.quicktime.model": "iPhone 13"}
+        dst, how = _clip(task, rgb, rng, out, work, tags, fps=30)
+        return Made(dst, how + " + com.apple.quicktime make/model", note)
+    dst = out / f"{_stem(task)}.jpg"
+    exif = _exif(Make="Canon", Model="Canon EOS 80D", DateTime="2024:05:04 10:11:12")
+    save_image(dst, crop_of(rgb, rng), ImageMeta(exif=exif), int(rng.integers(85, 96)))
+    return Made(dst, "crop JPEG + EXIF Make/Model/DateTime", note)
+
+
+def _aigc(task: Task) -> str:
+    return json.dumps(
+        {"Label": "1", "ContentProducer": "authcheck-evalset", "ProduceID": f"eval-{task.index}",
+         "ReservedCode1": "", "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}
+    )  # fmt: skip
+
+
+def labelled(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+             work: Path) -> Made:  # fmt: skip
+    """A real crop or clip carrying an (unsigned) AI declaration; pixels are a real photo's."""
+    variant = task.index % 7
+    if variant in (1, 5):
+        dst, how = _clip(task, rgb, rng, out, work, {"AIGC": _aigc(task)})
+        return Made(dst, how + " + TC260 AIGC tag (-movflags use_metadata_tags)")
+    crop = crop_of(rgb, rng)
+    h, w = crop.shape[:2]
+    xmp = XMP_TEMPLATE.format(iptc=IPTC).encode()
+    variants = {
+        0: (".jpg", ImageMeta(xmp=xmp), "JPEG + XMP DigitalSourceType trainedAlgorithmicMedia"),
+        2: (".png", ImageMeta(text=(("parameters", A1111.format(seed=task.seed, w=w, h=h)),)),
+            "PNG + A1111 parameters text chunk"),
+        3: (".jpg", ImageMeta(exif=_exif(Software="Midjourney")),
+            "JPEG + EXIF Software Midjourney"),
+        4: (".png", ImageMeta(text=(("AIGC", _aigc(task)),)), "PNG + TC260 AIGC text chunk"),
+        6: (".png", ImageMeta(xmp=xmp), "PNG + XMP DigitalSourceType trainedAlgorithmicMedia"),
+    }  # fmt: skip
+    ext, meta, how = variants[variant]
+    dst = out / f"{_stem(task)}{ext}"
+    save_image(dst, crop, meta, 92)
+    return Made(dst, "real crop " + how)
+
+
+def watermarked(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+                work: Path) -> Made:  # fmt: skip
+    """A real crop stamped with a Stable Diffusion DWT payload, saved as a lossless PNG."""
+    payload = PAYLOADS[task.index % len(PAYLOADS)]
+    dst = out / f"{_stem(task)}.png"
+    Image.fromarray(encode(crop_of(rgb, rng), payload.bits)).save(dst, "PNG")
+    return Made(dst, f"real crop + dwtDct watermark, payload {payload.name}, PNG")
+
+
+def c2pa_signed(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+                work: Path) -> Made | None:  # fmt: skip
+    """A real crop or clip signed with a C2PA manifest declaring trainedAlgorithmicMedia."""
+    try:
+        from tests import c2pa_fixtures as c2
+    except ImportError:  # c2pa-python or the test helpers are not installed: skip, say so
+        return None
+    if task.index % 2:
+        src, how = _clip(task, rgb, rng, work, work, {})
+        mime, dst = "video/mp4", out / f"{_stem(task)}.mp4"
+    else:
+        src, how = work / "src.jpg", "crop JPEG q90"
+        save_image(src, crop_of(rgb, rng), ImageMeta(), 90)
+        mime, dst = "image/jpeg", out / f"{_stem(task)}.jpg"
+    agent = "authcheck-evalset (stand-in, no generator was run)"
+    definition = c2.manifest(dst.name, source_type="trainedAlgorithmicMedia", agent=agent)
+    c2.sign(src, dst, mime, definition)
+    note = ("signed by a throw-away test CA: untrusted; no detector reads C2PA (provenance does)",)
+    return Made(dst, how + " + C2PA manifest (c2pa.created, trainedAlgorithmicMedia)", note)
+
+
+def upsampled(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+              work: Path) -> Made:  # fmt: skip
+    """PROXY: a crop downscaled 2x (antialiased), then upsampled 2x by nearest or bilinear."""
+    crop = crop_of(rgb, rng)
+    h, w = crop.shape[:2]
+    small = _resize(crop, (w // 2, h // 2), Image.Resampling.LANCZOS)
+    method = Image.Resampling.NEAREST if task.index % 2 == 0 else Image.Resampling.BILINEAR
+    big = _resize(small, (w // 2 * 2, h // 2 * 2), method)
+    ext = ".png" if task.index % 4 < 2 else ".jpg"
+    dst = out / f"{_stem(task)}{ext}"
+    save_image(dst, big, ImageMeta(), 92)
+    fmt = "PNG" if ext == ".png" else "JPEG q92"
+    return Made(dst, f"2x {method.name.lower()} upsampling of a 0.5x crop, {fmt}",
+                ("proxy for generator upsampling, not generator output",))  # fmt: skip
+
+
+def temporal(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+             work: Path) -> Made:  # fmt: skip
+    """PROXY: a pan/zoom clip with per-frame brightness flicker or rotation jitter."""
+    kind, vf = inconsistency_filter(rng, task.index)
+    dst, how = _clip(task, rgb, rng, out, work, {}, extra_vf="," + vf)
+    return Made(dst, f"{how} + {kind}", ("proxy for temporal inconsistency, not generator output",))
+
+
+BUILDERS: dict[str, Builder] = {
+    "photos": real_photo,
+    "clips": real_clip,
+    "simulated_camera": simulated_camera,
+    "labelled": labelled,
+    "watermarked": watermarked,
+    "c2pa": c2pa_signed,
+    "upsampled": upsampled,
+    "temporal": temporal,
+}
+
+
+# --- the set -------------------------------------------------------------------------------------
+
+
+def allocate(count: int, mix: tuple[tuple[str, float], ...]) -> dict[str, int]:
+    """Originals per category: at least one each, the rest by largest remainder."""
+    shares = {name: share * count for name, share in mix}
+    out = {name: max(1, int(value)) for name, value in shares.items()}
+    by_remainder = sorted(shares, key=lambda n: shares[n] - int(shares[n]), reverse=True)
+    for name in by_remainder[: max(0, count - sum(out.values()))]:
+        out[name] += 1
+    return out
+
+
+def plan(count: int, seed: int) -> list[Task]:
+    """Every original to build, in a fixed order."""
+    tasks = []
+    for label, mix in (("real", REAL_MIX), ("synthetic", SYNTHETIC_MIX)):
+        for category, n in allocate(count, mix).items():
+            tasks += [Task(label, category, i, seed) for i in range(n)]
+    return tasks
+
+
+_PHOTOS: list[tuple[str, np.ndarray]] = []
+
+
+def _photo(rng: np.random.Generator) -> tuple[str, np.ndarray]:
+    if not _PHOTOS:  # once per worker process
+        _PHOTOS.extend(photos())
+    return _PHOTOS[int(rng.integers(len(_PHOTOS)))]
+
+
+def _kind(path: Path) -> str:
+    return "video" if path.suffix == ".mp4" else "image"
+
+
+def build_task(task: Task, out_root: Path) -> list[Item]:
+    """Build one original and its five transformed copies; an empty list if it was skipped."""
+    cat_id = list(BUILDERS).index(task.category)
+    rng = np.random.default_rng([task.seed, cat_id, task.index])
+    name, rgb = _photo(rng)
+    out = out_root / task.label / task.category
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        made = BUILDERS[task.category](task, rgb, rng, out, Path(tmp))
+    if made is None:
+        return []
+    item = Item(str(made.path.relative_to(out_root)), task.label, task.category,
+                _kind(made.path), "original", name, made.how, list(made.notes))  # fmt: skip
+    items = [item]
+    for transform in TRANSFORMS:
+        copy = video_copy if item.kind == "video" else image_copy
+        path = copy(made.path, transform)
+        items.append(Item(str(path.relative_to(out_root)), task.label, task.category, item.kind,
+                          transform, name, made.how, list(made.notes)))  # fmt: skip
+    return items
+
+
+def write_views(out_root: Path) -> None:
+    """``views/<category>/{real,synthetic}``: one synthetic category against all of real/."""
+    for category in (name for name, _ in SYNTHETIC_MIX):
+        view = out_root / "views" / category
+        view.mkdir(parents=True, exist_ok=True)
+        (view / "real").symlink_to(Path("..", "..", "real"), target_is_directory=True)
+        target = Path("..", "..", "synthetic", category)
+        (view / "synthetic").symlink_to(target, target_is_directory=True)
+
+
+def build(out_root: Path, *, seed: int, count: int, jobs: int) -> list[Item]:
+    """Build the whole set into ``out_root`` (which must be empty) and write manifest.json."""
+    if out_root.exists() and any(out_root.iterdir()):
+        raise SystemExit(f"build_evalset: {out_root} is not empty; choose a new directory")
+    out_root.mkdir(parents=True, exist_ok=True)
+    tasks = plan(count, seed)
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(build_task, tasks, [out_root] * len(tasks)))
+    else:
+        results = [build_task(t, out_root) for t in tasks]
+    items = [i for r in results for i in r]
+    skipped = sorted({t.category for t, r in zip(tasks, results, strict=True) if not r})
+    write_views(out_root)
+    manifest = {
+        "generated_by": "scripts/build_evalset.py",
+        "seed": seed,
+        "originals_per_class": count,
+        "transforms": list(TRANSFORMS),
+        "skipped_categories": skipped,
+        "held_out": "same photographs as scripts/build_reference.py (no others are installed); "
+        "different seed, crops, clip durations and frame rates",
+        "items": [asdict(i) for i in items],
+    }
+    (out_root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    return items
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, build the set and print a one-line summary per class."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--count", type=int, default=100, help="originals per class")
+    parser.add_argument("--quick", action="store_true", help="8 originals per class (tests)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    count = 8 if args.quick else args.count
+    items = build(args.out_dir, seed=args.seed, count=count, jobs=args.jobs)
+    for label in ("real", "synthetic"):
+        mine = [i for i in items if i.label == label]
+        originals = sum(i.transform == "original" for i in mine)
+        print(f"{label}: {originals} originals, {len(mine)} files")
+
+
+if __name__ == "__main__":
+    main()

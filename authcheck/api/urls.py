@@ -1,3 +1,19 @@
-"""API routes (filled in by the API work)."""
+"""API routes, mounted under ``/api/v1/`` by ``authcheck.urls``. No trailing slashes on
+resources (SPEC section 6); the schema and docs pages keep theirs."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import path
+
+from authcheck.api import views
+
+urlpatterns = [
+    path("checks", views.CheckListCreateView.as_view(), name="api-checks"),
+    path("checks/<int:pk>", views.CheckDetailView.as_view(), name="api-check"),
+    path("checks/<int:pk>/reviews", views.ReviewCreateView.as_view(), name="api-check-reviews"),
+    path("checks/<int:pk>/audit", views.AuditView.as_view(), name="api-check-audit"),
+    path("verify", views.VerifyView.as_view(), name="api-verify"),
+    path("media/<str:sha256>", views.MediaView.as_view(), name="api-media"),
+    path("schema/", views.SchemaView.as_view(), name="api-schema"),
+    path("docs/", views.DocsView.as_view(), name="api-docs"),
+]

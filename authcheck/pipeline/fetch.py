@@ -116,9 +116,7 @@ def _parse_port(text: str) -> int | None:
 def _check_ip(ip: netaddr.IPAddress, policy: FetchPolicy) -> None:
     reason = netaddr.blocked_reason(ip, allow_loopback=policy.allow_loopback)
     if reason:
-        raise FetchError(
-            f"the URL names a non-public address ({reason})", code="url_host_forbidden"
-        )
+        raise FetchError(f"the URL names a non-public address ({reason})", code="url_blocked")
 
 
 def _ipv6_host(text: str, policy: FetchPolicy) -> str:
@@ -162,7 +160,7 @@ def _name_host(text: str, policy: FetchPolicy) -> str:
     if netaddr.ends_in_number(name):
         raise _invalid("the host looks like an IPv4 address but is not a valid one")
     if (name == "localhost" or name.endswith(".localhost")) and not policy.allow_loopback:
-        raise FetchError("localhost is never fetched", code="url_host_forbidden")
+        raise FetchError("localhost is never fetched", code="url_blocked")
     return name
 
 
@@ -171,8 +169,8 @@ def validate_url(url: str, policy: FetchPolicy) -> str:
 
     http(s) only, a host, no credentials, at most 2048 characters, no control characters or
     whitespace, an allowed port, and no literal or ``localhost`` host that names a non-public
-    address. Raises ``FetchError`` with code ``url_invalid``, ``url_scheme_not_allowed``,
-    ``url_port_not_allowed`` or ``url_host_forbidden``.
+    address. Raises ``FetchError`` with code ``url_invalid``, ``url_scheme``,
+    ``url_port`` or ``url_blocked``.
     """
     if not isinstance(url, str) or not url:
         raise _invalid("the URL is empty")
@@ -186,16 +184,16 @@ def validate_url(url: str, policy: FetchPolicy) -> str:
         raise _invalid("the URL cannot be parsed") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise FetchError("only http and https URLs are fetched", code="url_scheme_not_allowed")
+        raise FetchError("only http and https URLs are fetched", code="url_scheme")
     if not parts.netloc:
         raise _invalid("the URL has no host")
     if "@" in parts.netloc:
-        raise _invalid("URLs with a user name or password are not fetched")
+        raise FetchError("URLs with a user name or password are not fetched", code="url_userinfo")
     host_text, bracketed, port = _split_netloc(parts.netloc)
     host = _ipv6_host(host_text, policy) if bracketed else _name_host(host_text, policy)
     effective = port or DEFAULT_PORTS[scheme]
     if policy.allowed_ports is not None and effective not in policy.allowed_ports:
-        raise FetchError(f"port {effective} is not allowed", code="url_port_not_allowed")
+        raise FetchError(f"port {effective} is not allowed", code="url_port")
     normalised = _assemble(scheme, host, port, parts.path, parts.query)
     if len(normalised) > MAX_URL_LENGTH:
         raise _invalid(f"the URL is longer than {MAX_URL_LENGTH} characters")
@@ -231,7 +229,7 @@ class _Deadline:
 
     def expired(self) -> TransientFetchError:
         return TransientFetchError(
-            f"the download did not finish within {self.seconds:g} seconds", code="fetch_timeout"
+            f"the download did not finish within {self.seconds:g} seconds", code="deadline"
         )
 
 
@@ -298,7 +296,7 @@ class _DeadlineStream(httpcore.NetworkStream):
             if isinstance(exc.__cause__, ssl.SSLError):
                 raise FetchError(
                     f"the TLS connection to {server_hostname} failed: {exc.__cause__}",
-                    code="fetch_tls_failed",
+                    code="tls_error",
                 ) from exc
             raise
         return _DeadlineStream(inner, self._deadline)
@@ -323,7 +321,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
             if reason:
                 raise FetchError(
                     f"{host} resolves to {address}, a non-public address ({reason})",
-                    code="fetch_forbidden_address",
+                    code="url_blocked",
                 )
         return addresses
 
@@ -355,7 +353,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        raise FetchError("unix sockets are never fetched", code="fetch_forbidden_address")
+        raise FetchError("unix sockets are never fetched", code="url_blocked")
 
     def sleep(self, seconds: float) -> None:
         time.sleep(min(seconds, max(self._deadline.remaining(), 0)))
@@ -432,7 +430,8 @@ def _open(
     client: httpx.Client, url: str, policy: FetchPolicy
 ) -> tuple[httpx.Response, str, tuple[str, ...]]:
     """Send the request, following redirects by hand; returns the final streamed response."""
-    current, redirects = url, []
+    current = url
+    redirects: list[str] = []
     while True:
         response = client.send(client.build_request("GET", current), stream=True)
         if response.status_code not in REDIRECT_STATUSES:
@@ -440,14 +439,14 @@ def _open(
         response.close()
         if len(redirects) >= policy.max_redirects:
             raise FetchError(
-                f"more than {policy.max_redirects} redirects", code="fetch_too_many_redirects"
+                f"more than {policy.max_redirects} redirects", code="too_many_redirects"
             )
         redirects.append(current)
         current = _next_hop(current, response, policy)
 
 
 def _too_large(policy: FetchPolicy) -> FetchError:
-    return FetchError(f"the body is larger than {policy.max_bytes} bytes", code="fetch_too_large")
+    return FetchError(f"the body is larger than {policy.max_bytes} bytes", code="too_large")
 
 
 def _check_declared_size(response: httpx.Response, policy: FetchPolicy) -> None:

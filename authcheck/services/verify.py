@@ -31,6 +31,18 @@ def verify_stream(fileobj: BinaryIO, filename: str = "") -> dict[str, Any]:
         dest.unlink(missing_ok=True)
 
 
+def verify_upload(upload: Any, filename: str = "") -> dict[str, Any]:
+    """Verify a Django upload: in place, with the hash taken while it was received, when the
+    upload handler left it on disk; by streaming a copy otherwise."""
+    sha256 = getattr(upload, "sha256", None)
+    path_of = getattr(upload, "temporary_file_path", None)
+    if sha256 and path_of:
+        return _report(Path(path_of()), filename, sha256, upload.size)
+    if path_of:
+        return verify_path(Path(path_of()), filename)
+    return verify_stream(upload, filename)
+
+
 def verify_path(path: Path, filename: str = "") -> dict[str, Any]:
     """Verify a local file in place (raises ``OSError`` if it cannot be read)."""
     sha256, size = hash_file(path)

@@ -179,7 +179,7 @@ def test_a_transient_fetch_error_releases_the_claim_then_fails_as_fetch_failed(
     journalist: User, enqueued: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def unreachable(*args: object, **kwargs: object) -> None:
-        raise TransientFetchError("connection timed out", code="fetch_timeout")
+        raise TransientFetchError("connection timed out", code="deadline")
 
     monkeypatch.setattr("authcheck.pipeline.fetch.fetch", unreachable)
     check = checks.check_create(user=journalist, url="https://example.org/a.jpg").check

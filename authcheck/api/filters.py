@@ -1,0 +1,44 @@
+"""Filters of the check list: status, current verdict, submitter, creation date."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from authcheck.models import Check, CheckStatus, ReviewDecision, VerdictLabel
+from authcheck.selectors import with_current_label
+
+VERDICT_CHOICES = [*VerdictLabel.choices, *ReviewDecision.choices]
+
+
+class CheckFilter(django_filters.FilterSet):
+    """Query parameters of ``GET /api/v1/checks``; an unknown value is a 400, never ignored."""
+
+    status = django_filters.ChoiceFilter(choices=CheckStatus.choices, help_text="check status")
+    verdict = django_filters.ChoiceFilter(
+        choices=VERDICT_CHOICES,
+        method="filter_verdict",
+        help_text="current verdict: an automated label or a reviewer's decision",
+    )
+    submitter = django_filters.CharFilter(
+        field_name="submitter__username", help_text="user name of the submitter"
+    )
+    created_after = django_filters.DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text="ISO 8601 date or date-time (UTC when no offset): created at or after",
+    )
+    created_before = django_filters.DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        help_text="ISO 8601 date or date-time (UTC when no offset): created strictly before",
+    )
+
+    class Meta:
+        model = Check
+        fields = ["status", "verdict", "submitter", "created_after", "created_before"]
+
+    def filter_verdict(self, queryset: QuerySet[Check], name: str, value: str) -> QuerySet[Check]:
+        """Match the current verdict: a reviewer's decision outranks the automated label."""
+        annotated = with_current_label(queryset)
+        return annotated.filter(Q(current_decision=value) | Q(current_label=value))

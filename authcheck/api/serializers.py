@@ -1,0 +1,261 @@
+"""Request validation, and the response shapes for the OpenAPI document.
+
+Responses are built by ``authcheck.presenters`` (shared with the command line); the output
+serializers below only describe those shapes to drf-spectacular and are never used to render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from authcheck.models import CheckClient, CheckStatus, ReviewDecision, VerdictLabel
+
+TEXT_LIMIT = 4000
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class CheckCreateSerializer(serializers.Serializer):
+    """``POST /checks``: exactly one of ``url`` (JSON or form field) and ``file`` (multipart)."""
+
+    url = serializers.CharField(
+        required=False, max_length=TEXT_LIMIT, trim_whitespace=True, help_text="media URL"
+    )
+    file = serializers.FileField(
+        required=False, allow_empty_file=True, use_url=False, help_text="media file"
+    )
+    page_url = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default="",
+        help_text="page the media was found on (recorded, never fetched)",
+    )  # fmt: skip
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+    client = serializers.ChoiceField(
+        choices=[CheckClient.API, CheckClient.EXTENSION],
+        required=False,
+        default=CheckClient.API,
+        help_text="which client submits (the browser extension says so)",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Exactly one source: a URL or a file."""
+        if ("url" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError("give exactly one of url or file")
+        return attrs
+
+
+class CheckCreateJsonSerializer(serializers.Serializer):
+    """The JSON form of ``POST /checks`` (schema only)."""
+
+    url = serializers.CharField(max_length=TEXT_LIMIT)
+    page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    client = serializers.ChoiceField(
+        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
+    )
+
+
+class CheckCreateUploadSerializer(serializers.Serializer):
+    """The multipart form of ``POST /checks`` (schema only)."""
+
+    file = serializers.FileField()
+    page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    client = serializers.ChoiceField(
+        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
+    )
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    """``POST /checks/{id}/reviews``."""
+
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    note = serializers.CharField(max_length=10000, help_text="the evidence the decision rests on")
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    """``POST /verify``: one file."""
+
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
+
+
+# --- responses (schema only) ---------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An error (RFC 9457 problem details) with a stable ``code``."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="stable machine-readable error code")
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        required=False, help_text="field -> messages (validation_error only)"
+    )
+
+
+class StageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    state = serializers.CharField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.FloatField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
+class VerdictSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["automated", "review"])
+    label = serializers.ChoiceField(choices=VerdictLabel.choices, allow_null=True)
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices, allow_null=True)
+    summary = serializers.CharField()
+    rule = serializers.CharField()
+    versions = serializers.DictField(help_text="every version the verdict rests on")
+    note = serializers.CharField(allow_null=True)
+    reviewer = serializers.CharField(allow_null=True)
+    supersedes = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class SignalSerializer(serializers.Serializer):
+    detector = serializers.CharField()
+    version = serializers.CharField()
+    label = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    evidence = serializers.DictField()
+    runtime_ms = serializers.FloatField()
+    error = serializers.CharField(allow_null=True)
+
+
+class MediaSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    mime = serializers.CharField()
+    kind = serializers.CharField()
+    probe = serializers.DictField(allow_null=True)
+    first_seen = serializers.DateTimeField(allow_null=True)
+
+
+class SourceSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
+    page_url = serializers.CharField(allow_null=True)
+    filename = serializers.CharField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CheckLinksSerializer(serializers.Serializer):
+    self = serializers.CharField()
+    audit = serializers.CharField()
+    reviews = serializers.CharField()
+    media = serializers.CharField(required=False)
+
+
+class CheckSerializer(serializers.Serializer):
+    """A check (SPEC section 6)."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CheckStatus.choices)
+    source = SourceSerializer()
+    client = serializers.CharField()
+    note = serializers.CharField(allow_null=True)
+    submitter = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()
+    stages = StageSerializer(many=True)
+    verdict = VerdictSerializer(allow_null=True)
+    verdict_history = VerdictSerializer(many=True)
+    media = MediaSerializer(allow_null=True)
+    provenance = serializers.DictField(allow_null=True, help_text="C2PA report (SPEC section 3)")
+    signals = SignalSerializer(many=True)
+    similar = serializers.ListField(child=serializers.DictField())
+    error = ErrorSerializer(allow_null=True)
+    links = CheckLinksSerializer()
+
+
+class MediaLinksSerializer(serializers.Serializer):
+    self = serializers.CharField()
+
+
+class MediaReportSerializer(serializers.Serializer):
+    """A known media with its latest report and verdict."""
+
+    media = MediaSerializer()
+    provenance = serializers.DictField(allow_null=True)
+    signals = SignalSerializer(many=True)
+    verdict = VerdictSerializer(allow_null=True)
+    check_id = serializers.IntegerField(allow_null=True)
+    links = MediaLinksSerializer()
+
+
+class AuditEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    data = serializers.DictField()
+    hash = serializers.CharField()
+    prev_hash = serializers.CharField()
+
+
+class ChainStatusSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    first_bad_seq = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    description = serializers.CharField()
+
+
+class AuditSerializer(serializers.Serializer):
+    """The audit events of a check, with the status of their links in the chain."""
+
+    check_id = serializers.IntegerField()
+    events = AuditEventSerializer(many=True)
+    chain = ChainStatusSerializer()
+
+
+class FailureSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    explanation = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+
+
+class VerifyReportSerializer(serializers.Serializer):
+    """A synchronous C2PA report (SPEC section 3)."""
+
+    file = serializers.CharField(allow_blank=True)
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    mime = serializers.CharField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=["trusted", "valid", "invalid", "absent", "unsupported", "error"]
+    )
+    failures = FailureSerializer(many=True)
+    active_manifest = serializers.DictField(allow_null=True)
+    ingredients = serializers.ListField(child=serializers.DictField())
+    ingredients_invalid = serializers.BooleanField()
+    ai_declared = serializers.BooleanField()
+    ai_declaration = serializers.DictField(allow_null=True)
+    sdk_version = serializers.CharField()
+    trust_version = serializers.CharField()
+    raw_sha256 = serializers.CharField(allow_blank=True)
+    error_code = serializers.CharField(allow_blank=True)
+    error = ErrorSerializer(allow_null=True)
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    checks = serializers.DictField(child=serializers.CharField(), required=False)

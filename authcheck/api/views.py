@@ -1,0 +1,413 @@
+"""REST API views (SPEC section 6): parse, call one service or selector, render.
+
+Shapes come from ``authcheck.presenters`` (shared with the CLI). A check the caller may not see
+is a 404, never a 403, so ids reveal nothing. Every response is ``no-store``; allowed browser
+extension origins get CORS headers (``authcheck.api.cors``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.templatetags.static import static
+from django.utils.cache import patch_vary_headers
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_list_serializer
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from authcheck import presenters, selectors
+from authcheck.api import serializers as s
+from authcheck.api.cors import cors_headers, is_preflight
+from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
+from authcheck.api.filters import CheckFilter
+from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
+from authcheck.models import AuditEvent, Check, Media, User, Verdict
+from authcheck.services import checks as check_service
+from authcheck.services.audit import audit_events_for_check, audit_verify
+from authcheck.services.reviews import review_record
+from authcheck.services.verify import verify_upload
+from authcheck.uploads import FILE_COUNT_ATTR, TOO_LARGE_FLAG
+
+SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+MAX_DB_ID = 2**63 - 1
+# Multipart framing and the small text fields that ride along with the file.
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
+
+
+def problems(*statuses: int) -> dict[Any, OpenApiResponse]:
+    """OpenAPI responses for problem bodies with the given statuses."""
+    return {
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(s.ProblemSerializer, description="error")
+        for status in statuses
+    }
+
+
+AUTH_PROBLEMS = (401, 403, 429)
+
+
+class CheckPagination(LimitOffsetPagination):
+    """``limit``/``offset``; ``limit`` is capped so a page stays cheap to build."""
+
+    default_limit = 50
+    max_limit = 100
+
+
+class ListSchema(AutoSchema):
+    """GET is the list; spectacular's guess picks the problem response (its keys are tuples)."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        if self.method != "GET":
+            return False
+        return serializer is None or isinstance(serializer, dict) or is_list_serializer(serializer)
+
+
+class ApiView(GenericAPIView):
+    """Base view: CORS for extension origins, preflight before authentication, no caching."""
+
+    http_method_names = ["get", "post", "options", "head"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """A preflight carries no token: answer it without authenticating."""
+        if is_preflight(request):
+            self.format_kwarg = self.get_format_suffix(**kwargs)
+            return
+        super().initial(request, *args, **kwargs)
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Preflight (and plain OPTIONS): no body, no metadata about fields."""
+        return Response(status=204, headers={"Allow": ", ".join(self.allowed_methods)})
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Add CORS and caching headers to every response, errors included."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in cors_headers(request).items():
+            response[name] = value
+        patch_vary_headers(response, ["Origin", "Authorization"])
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _visible_check(user: User, pk: int) -> Check:
+    """The check if ``user`` may see it; otherwise 404 (also for ids out of range)."""
+    if pk > MAX_DB_ID:
+        raise NotFound("no such check")
+    try:
+        return selectors.check_get_for(user, pk)
+    except Check.DoesNotExist as exc:
+        raise NotFound("no such check") from exc
+
+
+def _guard_upload_size(request: Request) -> None:
+    """Refuse a body announced larger than the cap before reading any of it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.AUTHCHECK_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
+        raise _too_large()
+
+
+def _too_large() -> ApiProblem:
+    limit = settings.AUTHCHECK_MAX_UPLOAD_BYTES
+    return ApiProblem(f"the file is larger than {limit} bytes", code="too_large", status=413)
+
+
+def _parsed(request: Request) -> Any:
+    """Parse the body, then apply what the upload handler saw (over the cap, several files)."""
+    _guard_upload_size(request)
+    data = request.data
+    raw = request._request
+    if getattr(raw, TOO_LARGE_FLAG, False):
+        raise _too_large()
+    if getattr(raw, FILE_COUNT_ATTR, 0) > 1:
+        raise ApiProblem("send one file per request", code="too_many_files", status=400)
+    return data
+
+
+class CheckListCreateView(ApiView):
+    """``GET /checks`` (filtered, paginated) and ``POST /checks``."""
+
+    permission_classes = [CanSubmitOrRead]
+    parser_classes = [JSONParser, MultiPartParser]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CheckFilter
+    pagination_class = CheckPagination
+    serializer_class = s.CheckSerializer
+    throttle_scope = "submit"
+    schema = ListSchema()
+
+    def get_throttles(self) -> list[Any]:
+        """Only submissions are rate limited."""
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    def get_queryset(self) -> QuerySet[Check]:
+        """Checks the caller may see, newest first."""
+        if getattr(self, "swagger_fake_view", False):
+            return Check.objects.none()
+        return selectors.checks_visible_to(self.request.user).prefetch_related("stages")
+
+    @extend_schema(
+        operation_id="checks_list",
+        summary="List checks",
+        description="Your own checks; editors and admins see every check.",
+        responses={200: s.CheckSerializer(many=True), **problems(400, *AUTH_PROBLEMS)},
+    )
+    def get(self, request: Request) -> Response:
+        """List visible checks."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([presenters.check_to_dict(c) for c in page or []])
+
+    @extend_schema(
+        operation_id="checks_create",
+        summary="Submit a check",
+        description=(
+            "JSON `{url, page_url?, note?}` or a multipart `file`, exactly one of the two. "
+            "202: queued (poll `links.self`). 200: the media is already known and examined with "
+            "the current versions: the check is answered at once with its verdict. Journalists, "
+            "API clients and admins submit; editors review and do not submit."
+        ),
+        request={
+            "application/json": s.CheckCreateJsonSerializer,
+            "multipart/form-data": s.CheckCreateUploadSerializer,
+        },
+        responses={
+            200: OpenApiResponse(s.CheckSerializer, description="known media, answered at once"),
+            202: OpenApiResponse(s.CheckSerializer, description="queued"),
+            **problems(400, *AUTH_PROBLEMS, 413, 415, 422),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Record a check for a URL or an upload."""
+        form = s.CheckCreateSerializer(data=_parsed(request))
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data.get("file")
+        submission = check_service.check_create(
+            user=request.user,
+            client=data["client"],
+            url=data.get("url"),
+            upload=upload,
+            filename=upload.name if upload is not None else "",
+            page_url=data["page_url"],
+            note=data["note"],
+        )
+        body = presenters.check_to_dict(submission.check)
+        if submission.known:
+            return Response(body, status=200)
+        return Response(body, status=202, headers={"Location": body["links"]["self"]})
+
+
+class CheckDetailView(ApiView):
+    """``GET /checks/{id}``."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="checks_retrieve",
+        summary="One check",
+        responses={200: s.CheckSerializer, **problems(*AUTH_PROBLEMS, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        """A check with stages, verdict, provenance, signals and similar media."""
+        return Response(presenters.check_to_dict(_visible_check(request.user, pk)))
+
+
+class ReviewCreateView(ApiView):
+    """``POST /checks/{id}/reviews``."""
+
+    permission_classes = [CanReview]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="checks_reviews_create",
+        summary="Record a review decision",
+        description="Editors and admins. A new verdict that supersedes the current one.",
+        request=s.ReviewCreateSerializer,
+        responses={201: s.VerdictSerializer, **problems(400, *AUTH_PROBLEMS, 404, 415)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Record an editor's decision with its note."""
+        check = _visible_check(request.user, pk)
+        form = s.ReviewCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        verdict = review_record(check=check, user=request.user, **form.validated_data)
+        location = presenters.links_for(check)["self"]
+        return Response(
+            presenters.verdict_to_dict(verdict), status=201, headers={"Location": location}
+        )
+
+
+def _event_to_dict(event: AuditEvent) -> dict[str, Any]:
+    body = json.loads(event.body)
+    return {
+        "seq": event.seq,
+        "at": event.created_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": body.get("data", {}) if isinstance(body, dict) else {},
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+class AuditView(ApiView):
+    """``GET /checks/{id}/audit``."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="checks_audit_retrieve",
+        summary="Audit events of a check",
+        description="The owner and editors. `chain` says whether these events still link up.",
+        responses={200: s.AuditSerializer, **problems(*AUTH_PROBLEMS, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        """The check's audit events, oldest first, with their chain status."""
+        check = _visible_check(request.user, pk)
+        chain = audit_verify(check_id=check.pk)
+        return Response(
+            {
+                "check_id": check.pk,
+                "events": [_event_to_dict(e) for e in audit_events_for_check(check.pk)],
+                "chain": {
+                    "ok": chain.ok,
+                    "checked": chain.checked,
+                    "first_bad_seq": chain.first_bad_seq,
+                    "reason": chain.reason,
+                    "description": chain.describe(),
+                },
+            }
+        )
+
+
+class VerifyView(ApiView):
+    """``POST /verify``: a synchronous C2PA report; nothing is stored."""
+
+    permission_classes = [HasAnyRole]
+    parser_classes = [MultiPartParser]
+    throttle_scope = "submit"
+
+    @extend_schema(
+        operation_id="verify_create",
+        summary="Verify Content Credentials of a file",
+        request={"multipart/form-data": s.VerifyUploadSerializer},
+        responses={200: s.VerifyReportSerializer, **problems(400, *AUTH_PROBLEMS, 413, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        """Read the uploaded file's C2PA manifest and report on it."""
+        form = s.VerifyUploadSerializer(data=_parsed(request))
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        name = upload.name or "upload"
+        return Response(verify_upload(upload, name))
+
+
+def _media_verdict_for(user: User, media: Media) -> tuple[Verdict | None, int | None]:
+    """The verdict shown with a media: that of the caller's newest visible check of it, else the
+    automated verdict of its newest check (derived from the bytes alone: no reviewer, no note)."""
+    visible = selectors.checks_visible_to(user).filter(media=media).exclude(status="queued").first()
+    if visible is not None:
+        return selectors.verdict_current(visible), visible.pk
+    automated = (
+        Verdict.objects.filter(check_ref__media=media, author__isnull=True).order_by("-id").first()
+    )
+    return automated, None
+
+
+class MediaView(ApiView):
+    """``GET /media/{sha256}``."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="media_retrieve",
+        summary="A known media by SHA-256",
+        description=(
+            "Any role. The latest C2PA report and signals of the bytes. The verdict is that of "
+            "your newest check of this media; if you cannot see any, the automated verdict of "
+            "its newest check, without check id, reviewer or notes."
+        ),
+        parameters=[
+            OpenApiParameter("sha256", str, OpenApiParameter.PATH, pattern="^[0-9a-fA-F]{64}$")
+        ],
+        responses={200: s.MediaReportSerializer, **problems(400, *AUTH_PROBLEMS, 404)},
+    )
+    def get(self, request: Request, sha256: str) -> Response:
+        """Report on a known media."""
+        if not SHA256_RE.fullmatch(sha256):
+            raise ApiProblem(
+                "sha256 must be 64 hexadecimal digits", code="invalid_sha256", status=400
+            )
+        media = selectors.media_by_sha(sha256)
+        if media is None:
+            raise NotFound("no media with this sha256")
+        body = presenters.media_report_to_dict(media)
+        verdict, check_id = _media_verdict_for(request.user, media)
+        body["verdict"] = presenters.verdict_to_dict(verdict) if verdict else None
+        body["check_id"] = check_id
+        return Response(body)
+
+
+# --- schema and docs ---------------------------------------------------------------------------
+
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI 3 document; public, so the docs page can load it without a token."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from the locally installed sidecar: no CDN, no inline script."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    url_name = "api-schema"
+
+    @staticmethod
+    def _swagger_ui_resource(filename: str) -> str:
+        return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
+
+    @staticmethod
+    def _swagger_ui_favicon() -> str:
+        return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
+
+    def _dump(self, data: Any) -> str:
+        # Swagger UI otherwise asks validator.swagger.io to validate the schema (external URL).
+        if data is spectacular_settings.SWAGGER_UI_SETTINGS:
+            data = {**data, "validatorUrl": None}
+        return super()._dump(data)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Add a strict CSP (Swagger UI needs inline styles, never inline scripts)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CSP
+        return response

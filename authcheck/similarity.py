@@ -1,0 +1,281 @@
+"""PDQ frame-hash index for source tracing: store a media's frame hashes, find earlier matches.
+
+Distance threshold: two PDQ hashes (256 bits) are taken to show the same picture when their
+Hamming distance is at most ``MATCH_THRESHOLD`` = 31, the value PDQ's authors recommend for
+matching (unrelated pictures sit near 128; re-encodes, rescales and mild crops stay far below 31).
+Hashes whose PDQ quality is below ``MIN_QUALITY`` (flat, dark or featureless frames, which all
+hash alike) are neither searched with nor matched against.
+
+Lookup is multi-index hashing. The hash is split into sixteen 16-bit chunks, stored in the
+indexed columns ``c0``..``c15``. If two hashes differ in at most 31 bits, the sixteen chunk
+distances sum to at most 31, so at least one chunk differs in at most ``31 // 16`` = 1 bit
+(pigeonhole). Candidates are therefore the rows where some chunk equals the query's chunk or one
+of its 16 one-bit flips: 16 x 17 index probes per query hash instead of a scan. Every candidate
+is then confirmed on the full hash. On PostgreSQL the confirmation runs in the database
+(``bit_count`` of the XOR of the hashes cast to ``bit(256)``) on index-only scans of the covering
+indexes of migration 0003; elsewhere (SQLite, the embedded default) the same chunk prefilter
+selects candidates through the ORM and Python confirms them.
+
+Cost: with random hashes a probe value matches 1/65536 of the rows, so a query hash draws about
+16 x 17 / 65536 = 0.4 % of the table as candidates (about 4,000 per query hash over 1,000,000
+rows). That candidate rate, not the index probes, bounds the lookup time
+(``benchmarks/bench_similar.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Min, Q
+
+from authcheck.detectors.near_duplicate import MIN_QUALITY
+from authcheck.models import Check, FrameHash, Media
+
+HASH_HEX_CHARS = 64
+CHUNKS = 16
+CHUNK_BITS = 16
+MATCH_THRESHOLD = 31
+MAX_MATCHED_FRAMES = 20  # frame pairs reported per matching media
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class SimilarMatch:
+    """An earlier media whose frames match: its earliest check, the best distance, the pairs."""
+
+    media_id: int
+    check_id: int | None
+    sha256: str
+    distance: int
+    matched_frames: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One distinct query hash and the query frames (index, variant) that produced it."""
+
+    hex: str
+    value: int
+    frames: tuple[tuple[int, str], ...]
+
+
+def _normalise(hex_hash: str) -> str:
+    text = str(hex_hash).strip().lower()
+    if len(text) != HASH_HEX_CHARS or not set(text) <= _HEX:
+        raise ValueError(f"not a 256-bit PDQ hash in hex: {hex_hash!r}")
+    return text
+
+
+def hash_chunks(hex_hash: str) -> tuple[int, ...]:
+    """The sixteen 16-bit chunks of a 64-hex-digit hash, most significant first (0..65535)."""
+    text = _normalise(hex_hash)
+    step = CHUNK_BITS // 4
+    return tuple(int(text[i : i + step], 16) for i in range(0, HASH_HEX_CHARS, step))
+
+
+def hamming(a_hex: str, b_hex: str) -> int:
+    """Number of differing bits between two 256-bit hashes given in hex."""
+    return (int(_normalise(a_hex), 16) ^ int(_normalise(b_hex), 16)).bit_count()
+
+
+def chunk_neighbours(chunk: int, radius: int) -> list[int]:
+    """``chunk`` and every 16-bit value within ``radius`` bit flips of it."""
+    values = [chunk]
+    for flips in range(1, radius + 1):
+        for bits in itertools.combinations(range(CHUNK_BITS), flips):
+            values.append(chunk ^ sum(1 << b for b in bits))
+    return values
+
+
+def frame_hashes_store(media_id: int, hashes: list[dict[str, Any]]) -> None:
+    """Store a media's frame hashes; storing the same hashes again changes nothing."""
+    rows = []
+    for entry in hashes:
+        text = _normalise(entry["hash"])
+        chunks = hash_chunks(text)
+        rows.append(
+            FrameHash(
+                media_id=media_id,
+                frame_index=int(entry.get("frame_index", 0)),
+                timestamp=float(entry.get("timestamp", 0.0)),
+                variant=str(entry.get("variant", "full"))[:20],
+                quality=max(0, min(100, int(entry.get("quality", 0)))),
+                hash=text,
+                **{f"c{i}": chunk for i, chunk in enumerate(chunks)},
+            )
+        )
+    # The unique (media, frame_index, variant) constraint makes a second store a no-op.
+    FrameHash.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+def similar_find(
+    hashes: list[dict[str, Any]],
+    exclude_media_id: int | None,
+    max_distance: int = MATCH_THRESHOLD,
+    limit: int = 10,
+    *,
+    min_quality: int = MIN_QUALITY,
+) -> list[SimilarMatch]:
+    """Media with at least one stored frame within ``max_distance`` of a query frame, nearest first.
+
+    ``hashes`` has the near_duplicate evidence shape (``hash``, ``frame_index``, ``variant``,
+    ``quality``). Query frames below ``min_quality`` are ignored, and so are stored ones.
+    """
+    queries = _queries(hashes, min_quality)
+    if not queries or limit <= 0:
+        return []
+    radius = max(0, max_distance) // CHUNKS
+    if connection.vendor == "postgresql":
+        pairs = _pairs_postgres(queries, exclude_media_id, max_distance, radius, min_quality)
+    else:
+        pairs = _pairs_generic(queries, exclude_media_id, max_distance, radius, min_quality)
+    return _matches(pairs, queries, limit)
+
+
+def _queries(hashes: Iterable[dict[str, Any]], min_quality: int) -> list[_Query]:
+    frames: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for entry in hashes:
+        if int(entry.get("quality", 0)) < min_quality:
+            continue
+        frame = (int(entry.get("frame_index", 0)), str(entry.get("variant", "full")))
+        frames[_normalise(entry["hash"])].append(frame)
+    return [_Query(h, int(h, 16), tuple(f)) for h, f in frames.items()]
+
+
+# A candidate pair: (query position, stored media id, stored frame index, stored variant, distance).
+_Pair = tuple[int, int, int, str, int]
+# Only constants and the model's own table name are ever interpolated into SQL here.
+_DISTANCE_SQL = "bit_count(('x' || t.hash)::bit(256) # q.qb) AS d"
+_QUERY_BITS_SQL = (
+    "SELECT (i - 1)::int AS qi, ('x' || h)::bit(256) AS qb "
+    "FROM unnest(%s::text[]) WITH ORDINALITY AS h(h, i)"
+)
+
+
+def _prefilter_q(query: _Query, radius: int) -> Q:
+    condition = Q()
+    for i, chunk in enumerate(hash_chunks(query.hex)):
+        condition |= Q(**{f"c{i}__in": chunk_neighbours(chunk, radius)})
+    return condition
+
+
+def _pairs_generic(
+    queries: Sequence[_Query],
+    exclude_media_id: int | None,
+    max_distance: int,
+    radius: int,
+    min_quality: int,
+) -> list[_Pair]:
+    """Chunk prefilter through the ORM, confirmation in Python (SQLite and other backends)."""
+    base = FrameHash.objects.filter(quality__gte=min_quality)
+    if exclude_media_id is not None:
+        base = base.exclude(media_id=exclude_media_id)
+    pairs: list[_Pair] = []
+    for position, query in enumerate(queries):
+        rows = base.filter(_prefilter_q(query, radius)).values_list(
+            "media_id", "frame_index", "variant", "hash"
+        )
+        for media_id, frame_index, variant, stored in rows.iterator(chunk_size=2000):
+            distance = (query.value ^ int(stored, 16)).bit_count()
+            if distance <= max_distance:
+                pairs.append((position, media_id, frame_index, variant, distance))
+    return pairs
+
+
+def _pairs_postgres(
+    queries: Sequence[_Query],
+    exclude_media_id: int | None,
+    max_distance: int,
+    radius: int,
+    min_quality: int,
+) -> list[_Pair]:
+    """One statement: per chunk column, the probe values of every query, confirmed by bit_count.
+
+    Each of the 16 branches is an index-only scan of ``c<i> = ANY(probe values)`` on the
+    covering index of migration 0003, joined back to the query that produced each probe value,
+    so the full-hash distance is computed once per (candidate, query) and never by a heap visit.
+    """
+    table = connection.ops.quote_name(FrameHash._meta.db_table)
+    exclude_sql = " AND t.media_id <> %s" if exclude_media_id is not None else ""
+    parts: list[str] = []
+    params: list[Any] = [[q.hex for q in queries]]
+    for i in range(CHUNKS):
+        probes, owners = _probe_values(queries, i, radius)
+        parts.append(
+            f"SELECT v.qi, t.media_id, t.frame_index, t.variant, {_DISTANCE_SQL} "  # noqa: S608
+            f"FROM {table} t JOIN (SELECT * FROM unnest(%s::int[], %s::int[]) AS u(nb, qi)) v "
+            f"ON t.c{i} = v.nb JOIN q ON q.qi = v.qi "
+            f"WHERE t.c{i} = ANY(%s::int[]) AND t.quality >= %s{exclude_sql}"
+        )
+        params += [probes, owners, sorted(set(probes)), min_quality]
+        params += [exclude_media_id] if exclude_media_id is not None else []
+    sql = (
+        f"WITH q AS MATERIALIZED ({_QUERY_BITS_SQL}) "  # noqa: S608
+        f"SELECT qi, media_id, frame_index, variant, d FROM ({' UNION ALL '.join(parts)}) s "
+        "WHERE d <= %s"
+    )
+    params.append(max_distance)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in cursor.fetchall()]
+
+
+def _probe_values(
+    queries: Sequence[_Query], chunk: int, radius: int
+) -> tuple[list[int], list[int]]:
+    """Every probe value of one chunk column and the position of the query it belongs to."""
+    probes: list[int] = []
+    owners: list[int] = []
+    for position, query in enumerate(queries):
+        values = chunk_neighbours(hash_chunks(query.hex)[chunk], radius)
+        probes += values
+        owners += [position] * len(values)
+    return probes, owners
+
+
+def _matches(pairs: list[_Pair], queries: Sequence[_Query], limit: int) -> list[SimilarMatch]:
+    """Group confirmed pairs by stored media, nearest media first, with their frame pairs."""
+    by_media: dict[int, dict[tuple[int, int, str, str], int]] = defaultdict(dict)
+    for position, media_id, other_index, other_variant, distance in pairs:
+        for frame_index, variant in queries[position].frames:
+            key = (frame_index, other_index, variant, other_variant)
+            best = by_media[media_id].get(key)
+            by_media[media_id][key] = distance if best is None else min(best, distance)
+    ranked = sorted(by_media.items(), key=lambda item: (min(item[1].values()), item[0]))[:limit]
+    media_ids = [media_id for media_id, _ in ranked]
+    sha = dict(Media.objects.filter(pk__in=media_ids).values_list("pk", "sha256"))
+    first_check = dict(
+        Check.objects.filter(media_id__in=media_ids)
+        .values("media_id")
+        .annotate(first=Min("pk"))
+        .values_list("media_id", "first")
+    )
+    return [
+        SimilarMatch(
+            media_id=media_id,
+            check_id=first_check.get(media_id),
+            sha256=sha.get(media_id, ""),
+            distance=min(found.values()),
+            matched_frames=_frame_pairs(found),
+        )
+        for media_id, found in ranked
+    ]
+
+
+def _frame_pairs(found: dict[tuple[int, int, str, str], int]) -> tuple[dict[str, Any], ...]:
+    ordered = sorted(found.items(), key=lambda item: (item[1], item[0]))[:MAX_MATCHED_FRAMES]
+    return tuple(
+        {
+            "frame_index": frame_index,
+            "other_frame_index": other_index,
+            "distance": distance,
+            "variant": variant,
+            "other_variant": other_variant,
+        }
+        for (frame_index, other_index, variant, other_variant), distance in ordered
+    )

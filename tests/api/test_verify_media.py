@@ -1,0 +1,123 @@
+"""``POST /verify`` (synchronous C2PA report) and ``GET /media/{sha256}``."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from authcheck.services.trust import trust_cache_clear
+from tests.api.helpers import problem
+from tests.c2pa_fixtures import flip_signature, signed_jpeg, test_ca
+from tests.factories import DoneCheckFactory, SignalFactory, UserFactory, VerdictFactory
+
+pytestmark = pytest.mark.django_db
+
+VERIFY = "/api/v1/verify"
+
+
+@pytest.fixture
+def trusted_ca(settings, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text(test_ca().root_pem)
+    settings.AUTHCHECK_TRUST_ANCHORS = [str(anchors)]
+    trust_cache_clear()
+    yield
+    trust_cache_clear()
+
+
+def send(client, path: Path, name: str | None = None):
+    handle = io.BytesIO(path.read_bytes())
+    handle.name = name or path.name
+    return client.post(VERIFY, {"file": handle}, format="multipart")
+
+
+def test_a_signed_jpeg_is_trusted_under_the_test_ca(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    response = send(jo, path)
+    assert response.status_code == 200, response.content
+    report = response.json()
+    assert report["state"] == "trusted" and report["file"] == "signed.jpg"
+    assert report["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report["active_manifest"]["signer"]["common_name"] == "authcheck Test Signer"
+    assert report["mime"] == "image/jpeg" and report["failures"] == []
+
+
+def test_a_flipped_signature_is_invalid_with_its_failure_code(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "flipped.jpg")
+    flip_signature(path)
+    report = send(jo, path).json()
+    assert report["state"] == "invalid"
+    assert "claimSignature.mismatch" in [f["code"] for f in report["failures"]]
+
+
+def test_without_anchors_a_signed_file_is_only_valid(jo, tmp_path, settings) -> None:
+    settings.AUTHCHECK_TRUST_ANCHORS = []
+    trust_cache_clear()
+    assert send(jo, signed_jpeg(tmp_path / "s.jpg")).json()["state"] == "valid"
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\x00", b"<html><script>alert(1)</script></html>", b"#EXTM3U\n/etc/passwd\n"]
+)
+def test_non_media_is_reported_unsupported_and_nothing_is_left_behind(jo, data, settings):
+    handle = io.BytesIO(data)
+    handle.name = "<img src=x onerror=alert(1)>.jpg"
+    report = jo.post(VERIFY, {"file": handle}, format="multipart").json()
+    assert report["state"] == "unsupported" and report["mime"] is None
+    assert report["error"]["code"] == "unsupported_media"
+    assert report["file"] == "<img src=x onerror=alert(1)>.jpg"
+    assert not [p for p in Path(settings.UPLOAD_TMP_DIR).rglob("*") if p.is_file()]
+
+
+def test_verify_needs_a_multipart_file(jo) -> None:
+    problem(jo.post(VERIFY, {}, format="multipart"), 400, "validation_error")
+    problem(jo.post(VERIFY, {"file": "text"}, format="json"), 415, "unsupported_media_type")
+
+
+def test_verify_over_the_cap_is_413(jo, tmp_path, settings) -> None:
+    path = signed_jpeg(tmp_path / "big.jpg")
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = path.stat().st_size - 1
+    problem(send(jo, path), 413, "too_large")
+
+
+def test_verify_with_two_files_is_refused(jo, tmp_path) -> None:
+    files = []
+    for name in ("a.jpg", "b.jpg"):
+        handle = io.BytesIO(b"\xff\xd8\xff")
+        handle.name = name
+        files.append(handle)
+    problem(jo.post(VERIFY, {"file": files}, format="multipart"), 400, "too_many_files")
+
+
+@pytest.mark.parametrize("bad", ["abc", "g" * 64, "a" * 63, "a" * 65, "a" * 62 + "%20%20"])
+def test_a_malformed_sha256_is_400_invalid_sha256(jo, bad) -> None:
+    problem(jo.get(f"/api/v1/media/{bad}"), 400, "invalid_sha256")
+
+
+def test_an_unknown_sha256_is_404(jo) -> None:
+    problem(jo.get(f"/api/v1/media/{'0' * 64}"), 404, "not_found")
+
+
+def test_media_report_with_own_verdict_and_uppercase_hash(jo, journalist) -> None:
+    check = DoneCheckFactory(submitter=journalist)
+    SignalFactory(media=check.media)
+    body = jo.get(f"/api/v1/media/{check.media.sha256.upper()}").json()
+    assert body["media"]["sha256"] == check.media.sha256
+    assert body["check_id"] == check.pk and body["verdict"]["label"] == "no_provenance"
+    assert [s["detector"] for s in body["signals"]] == ["ai_labels"]
+    assert body["links"]["self"] == f"/api/v1/media/{check.media.sha256}"
+
+
+def test_someone_elses_media_shows_only_the_automated_verdict(jo, editor) -> None:
+    check = DoneCheckFactory(submitter=UserFactory(username="other"))
+    VerdictFactory(
+        check_ref=check, author=editor, label="", decision="synthetic", rule="review",
+        note="secret newsroom reasoning",
+    )  # fmt: skip
+    body = jo.get(f"/api/v1/media/{check.media.sha256}").json()
+    assert body["check_id"] is None
+    assert body["verdict"]["kind"] == "automated" and body["verdict"]["reviewer"] is None
+    assert "secret newsroom reasoning" not in str(body)
