@@ -63,3 +63,35 @@ def make_audio(path: Path, *, seconds: float = 1.0) -> Path:
     """Write a sine-tone audio file (format from the extension)."""
     ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", str(path))
     return path
+
+
+def make_photo_video(path: Path, *, seconds: float = 1.0, size: str = "320x240") -> Path:
+    """Write a slow pan over a real photograph (scikit-image's sample ``coffee``).
+
+    Unlike lavfi test patterns, whose hard synthetic edges look like upsampling artefacts to the
+    spectral indicator, this resembles ordinary camera footage.
+    """
+    from skimage import data
+
+    still = path.with_suffix(".still.png")
+    Image.fromarray(data.coffee()).save(still)
+    zoom = f"zoompan=z='1.05':x='iw/2-(iw/zoom/2)+on':y='ih/2-(ih/zoom/2)':d=1:s={size}:fps=25"
+    ffmpeg(
+        "-loop",
+        "1",
+        "-t",
+        str(seconds),
+        "-i",
+        str(still),
+        "-vf",
+        zoom,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
+    still.unlink()
+    return path

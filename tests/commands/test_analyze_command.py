@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from authcheck.models import Check
-from tests.mediagen import make_image, make_video
+from tests.mediagen import make_image, make_photo_video
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_it_analyzes_a_video_file_and_records_a_cli_check(tmp_path: Path, capsys) -> None:
-    clip = make_video(tmp_path / "clip.mp4", seconds=1, audio=True)
+    clip = make_photo_video(tmp_path / "clip.mp4", seconds=1)
     code, out, _ = run(capsys, "--json", str(clip))
     assert code == 0
     data = json.loads(out)

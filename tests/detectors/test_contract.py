@@ -41,7 +41,7 @@ def _fixtures(directory: Path) -> dict[str, Path]:
         "black_letterboxed_mp4": mediagen.make_video(
             directory / "black.mp4",
             seconds=1,
-            source="color=c=black",
+            source="color",
             extra=("-vf", "pad=iw:ih+40"),
         ),
         "wav": mediagen.make_audio(directory / "tone.wav"),
