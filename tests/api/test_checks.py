@@ -70,11 +70,9 @@ def test_an_upload_is_queued_and_its_media_stored_once(jo, jpeg, enqueued, commi
 
 
 def test_full_in_process_path_then_a_resubmission_answers_at_once(
-    jo, jpeg, enqueued, committed, settings, monkeypatch
+    jo, jpeg, enqueued, committed, settings
 ) -> None:
     settings.AUTHCHECK_DETECTORS = ["authcheck.detectors.ai_labels.AiLabelsDetector"]
-    # Frame sampling is the pipeline's business; ai_labels reads metadata, not frames.
-    monkeypatch.setattr("authcheck.services.detection.frames_ensure", lambda media: ())
     with committed(execute=True):
         first = jo.post(LIST, upload(jpeg), format="multipart").json()
     assert processing.check_process(first["id"]) == "done"

@@ -69,7 +69,7 @@ def celery_worker(
         pytest.skip("end-to-end tests need CELERY_BROKER_URL and PostgreSQL (see .ci/run)")
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(settings, "AUTHCHECK_TASKS_IN_PROCESS", False)
-    monkeypatch.setattr(app.conf, "task_default_queue", queue_name)
+    monkeypatch.setitem(app.conf, "task_default_queue", queue_name)
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
