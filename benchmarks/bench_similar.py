@@ -114,11 +114,12 @@ def _seed(rows: int, seed: int) -> tuple[list[dict[str, Any]], int]:
     raw[FRAMES_PER_MEDIA : FRAMES_PER_MEDIA + len(planted)] = planted  # media 2 holds the copies
     started = time.perf_counter()
     covering = importlib.import_module("authcheck.migrations.0003_framehash_index")
-    with connection.cursor() as cursor, connection.schema_editor() as editor:
-        # Loading is faster with the covering indexes built once afterwards.
+    with connection.schema_editor() as editor:  # loading is faster without them: built after
         covering.uninstall(None, editor)
+    with connection.cursor() as cursor:
         media_ids = _copy_media(cursor.cursor, -(-rows // FRAMES_PER_MEDIA))
         _copy_hashes(cursor.cursor, media_ids, raw)
+    with connection.schema_editor() as editor:
         covering.install(None, editor)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE authcheck_framehash")

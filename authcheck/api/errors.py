@@ -92,7 +92,7 @@ def _drf_problem(exc: drf.APIException) -> Response:
     """Map a DRF exception (with its WWW-Authenticate / Retry-After headers)."""
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        headers["WWW-Authenticate"] = exc.auth_header
     if isinstance(exc, drf.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(max(1, int(exc.wait)))
     if isinstance(exc, ApiProblem):

@@ -143,7 +143,7 @@ def _crop_frames(frames: list[Frame]) -> set[int]:
 
 
 def _usable(frame: Frame) -> bool:
-    shape = getattr(frame.rgb, "shape", ())
+    shape: tuple[int, ...] = getattr(frame.rgb, "shape", ())
     return len(shape) == 3 and shape[2] == 3 and min(shape[:2]) >= MIN_SIDE
 
 

@@ -22,6 +22,8 @@ from authcheck.detectors.registry import detector_get, detectors_for
 from authcheck.detectors.runner import run_detector
 from authcheck.jsonsafe import json_safe
 from authcheck.models import Media, Signal
+from authcheck.pipeline import frames as frames_stage
+from authcheck.pipeline.sandbox import Limits
 from authcheck.services.media import media_path
 
 PENDING = "pending"
@@ -67,9 +69,6 @@ def _frames_load(path: Path) -> tuple[Frame, ...]:
 
 def frames_ensure(media: Media) -> tuple[Frame, ...]:
     """The media's sampled frames, sampled at most once and cached on disk."""
-    from authcheck.pipeline import frames as frames_stage
-    from authcheck.pipeline.sandbox import Limits
-
     path = frames_path(media)
     if path.exists():
         return _frames_load(path)

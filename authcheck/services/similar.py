@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from authcheck import similarity
 from authcheck.models import Check, Media, Signal
 
 
 def similarity_record(check: Check, media: Media) -> list[dict[str, Any]]:
     """Index the media's PDQ frame hashes and return matches among media checked earlier."""
-    from authcheck import similarity
-
     signal = (
         Signal.objects.filter(media=media, detector="near_duplicate")
         .exclude(label="pending")

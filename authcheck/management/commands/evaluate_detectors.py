@@ -8,6 +8,7 @@ on which the detector still fires. Prints, per detector, ROC-AUC and TPR at 1% a
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from authcheck.detectors.base import Detector, DetectorContext
+from authcheck.detectors.base import DetectorContext
 from authcheck.detectors.registry import detectors_enabled
 from authcheck.detectors.runner import run_detector
 from authcheck.errors import AuthcheckError
 from authcheck.evaluation import figures, roc_curve
 from authcheck.pipeline import frames, hashing, probe
 from authcheck.pipeline.sandbox import Limits
+from authcheck.pipeline.verdict import INDICATOR_LABELS
 
 from ._output import fail, print_json
 
@@ -44,8 +46,13 @@ def _transform_of(path: Path) -> str:
     return path.stem.split("__", 1)[1] if "__" in path.stem else "original"
 
 
-def _fires(detector: Detector, score: float | None) -> bool:
-    return score is not None and score >= getattr(detector, "threshold", 0.5)
+# A detector "fires" when it gives the label that the verdict rules (or, for the weak context
+# detector, its documentation) treat as a positive finding: its own documented threshold.
+FIRING_LABELS = INDICATOR_LABELS | {"ai_declared", "generator_like_profile"}
+
+
+def _fires(label: str) -> bool:
+    return label in FIRING_LABELS
 
 
 class Command(BaseCommand):
@@ -58,6 +65,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--bootstrap", type=int, default=1000)
         parser.add_argument("--json", action="store_true")
+        parser.add_argument(
+            "--scores", type=Path, default=None, help="also write every per-file score (JSON lines)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         root: Path = options["directory"]
@@ -68,6 +78,11 @@ class Command(BaseCommand):
         if not files[0] or not files[1]:
             fail(self, f"evaluate_detectors: {root} needs files in real/ and synthetic/")
         rows = self._score_all(files)
+        if options["scores"]:
+            with open(options["scores"], "w") as out:
+                for name, items in rows.items():
+                    for row in items:
+                        out.write(json.dumps({"detector": name, **row}) + "\n")
         results = self._summarise(rows, options["bootstrap"])
         plot = options["plot"] or root / "roc.png"
         self._plot(rows, plot)
@@ -94,7 +109,9 @@ class Command(BaseCommand):
                             "label": label,
                             "score": signal.score,
                             "transform": _transform_of(path),
-                            "fires": _fires(detector, signal.score),
+                            "fires": _fires(signal.label),
+                            "signal_label": signal.label,
+                            "file": str(path),
                             "error": signal.error,
                         }
                     )
