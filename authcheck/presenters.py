@@ -78,8 +78,8 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
 def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
     """The full JSON of a check: status, stages, verdict, provenance, signals, similar, links."""
     media = check.media if check.media_id else None
-    current = selectors.verdict_current(check)
     history = selectors.verdicts_of(check)
+    current = selectors.verdict_current_of(history)
     report = selectors.report_latest(media) if media else None
     return {
         "id": check.pk,

@@ -33,7 +33,7 @@ def with_current_label(checks: QuerySet[Check]) -> QuerySet[Check]:
 
 def check_get_for(user: User, check_id: int) -> Check:
     """One check if the user may see it; raises Check.DoesNotExist otherwise (a 404, not 403)."""
-    return checks_visible_to(user).get(pk=check_id)
+    return checks_visible_to(user).select_related("media", "submitter").get(pk=check_id)
 
 
 def verdict_current(check: Check) -> Verdict | None:
@@ -44,6 +44,12 @@ def verdict_current(check: Check) -> Verdict | None:
         .order_by(_REVIEWS_FIRST, "-id")
         .first()
     )
+
+
+def verdict_current_of(history: list[Verdict]) -> Verdict | None:
+    """``verdict_current`` over an already fetched ``verdicts_of`` list (saves a query)."""
+    reviews = [v for v in history if v.author_id is not None]
+    return (reviews or history or [None])[0]
 
 
 def verdicts_of(check: Check) -> list[Verdict]:

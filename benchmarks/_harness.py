@@ -29,6 +29,11 @@ def django_setup() -> Path:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # A database of this run's own, so a benchmark never collides with a test run.
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["NAME"] = f"test_bench_{os.getpid()}"
     return Path(os.environ["AUTHCHECK_DATA_DIR"])
 
 

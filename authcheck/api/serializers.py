@@ -11,8 +11,10 @@ from typing import Any
 from rest_framework import serializers
 
 from authcheck.models import CheckClient, CheckStatus, ReviewDecision, VerdictLabel
+from authcheck.pipeline.fetch import MAX_URL_LENGTH
 
 TEXT_LIMIT = 4000
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -51,7 +53,11 @@ class CheckCreateSerializer(serializers.Serializer):
 class CheckCreateJsonSerializer(serializers.Serializer):
     """The JSON form of ``POST /checks`` (schema only)."""
 
-    url = serializers.CharField(max_length=TEXT_LIMIT)
+    # What the schema can say of validate_url: an http(s) URL of bounded length. Whether its
+    # host and port may be fetched is decided by the server (422 url_blocked, url_port, ...).
+    url = serializers.RegexField(
+        URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the media"
+    )
     page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     client = serializers.ChoiceField(

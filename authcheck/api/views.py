@@ -21,7 +21,7 @@ from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -59,11 +59,51 @@ def problems(*statuses: int) -> dict[Any, OpenApiResponse]:
 AUTH_PROBLEMS = (401, 403, 429)
 
 
+_QUERY_INT_RE = re.compile(r"[0-9]{1,19}")
+
+
+def _query_int(request: Request, name: str, *, minimum: int) -> int | None:
+    """The query parameter ``name`` as an int >= ``minimum`` (None when absent).
+
+    Anything else (text, empty, negative, beyond 64 bits) is a 400, never silently replaced by
+    the default: the client would otherwise get a page it did not ask for.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    value = int(raw) if _QUERY_INT_RE.fullmatch(raw) else -1
+    if not minimum <= value <= MAX_DB_ID:
+        raise ValidationError({name: [f"must be an integer from {minimum} to {MAX_DB_ID}"]})
+    return value
+
+
 class CheckPagination(LimitOffsetPagination):
     """``limit``/``offset``; ``limit`` is capped so a page stays cheap to build."""
 
     default_limit = 50
     max_limit = 100
+
+    def get_limit(self, request: Request) -> int:
+        """``limit`` (at least 1; anything above ``max_limit`` is capped), else the default."""
+        limit = _query_int(request, self.limit_query_param, minimum=1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        """``offset`` (at least 0), else 0."""
+        return _query_int(request, self.offset_query_param, minimum=0) or 0
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """Declare the bounds the view enforces, so generated clients and fuzzers know them."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": MAX_DB_ID},
+            self.offset_query_param: {"minimum": 0, "maximum": MAX_DB_ID},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+            if parameter["name"] == self.limit_query_param:
+                parameter["description"] = f"page size; values above {self.max_limit} are capped"
+        return parameters
 
 
 class ListSchema(AutoSchema):
@@ -161,7 +201,8 @@ class CheckListCreateView(ApiView):
         """Checks the caller may see, newest first."""
         if getattr(self, "swagger_fake_view", False):
             return Check.objects.none()
-        return selectors.checks_visible_to(self.request.user).prefetch_related("stages")
+        visible = selectors.checks_visible_to(self.request.user)
+        return visible.select_related("media", "submitter").prefetch_related("stages")
 
     @extend_schema(
         operation_id="checks_list",

@@ -169,7 +169,7 @@ def check_create(
         known = media is not None and processing.answer_from_known(check, media)
         if not known and enqueue:
             check_enqueue_on_commit(check.pk)
-    check.refresh_from_db()
+    check = Check.objects.select_related("media", "submitter").get(pk=check.pk)
     return Submission(check=check, known=known)
 
 

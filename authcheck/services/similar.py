@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authcheck import similarity
-from authcheck.models import Check, Media, Signal
+from authcheck.models import Check, FrameHash, Media, Signal
 
 
 def similarity_record(check: Check, media: Media) -> list[dict[str, Any]]:
@@ -19,7 +19,8 @@ def similarity_record(check: Check, media: Media) -> list[dict[str, Any]]:
     hashes = (signal.evidence or {}).get("hashes") if signal else None
     if not hashes:
         return []
-    similarity.frame_hashes_store(media.pk, hashes)
+    if not FrameHash.objects.filter(media=media).exists():  # stored by the first check of it
+        similarity.frame_hashes_store(media.pk, hashes)
     matches = similarity.similar_find(hashes, exclude_media_id=media.pk)
     return [
         {

@@ -1,0 +1,170 @@
+"""Generative tests of the REST API from its own OpenAPI document (SECURITY.md F1).
+
+schemathesis reads ``/api/v1/schema/`` from the WSGI application in-process and, for every
+operation, sends schema examples, coverage cases and fuzzed requests (valid and invalid) with a
+real bearer token. Every built-in check runs (no 5xx, status code, content type, headers and
+body conform to the schema, invalid data rejected, valid data accepted, auth not ignored), plus
+our own: every 4xx is a problem JSON body whose ``code`` is a stable slug. Nothing is fetched or
+queued: URL submissions are only validated and the enqueue functions are replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from authcheck.api.errors import PROBLEM_CONTENT_TYPE
+from authcheck.models import Role
+from authcheck.services.checks import check_create
+from authcheck.wsgi import application
+from tests.factories import DoneCheckFactory, UserFactory, token_for
+
+# The service refuses some schema-valid submissions on grounds the schema cannot express: a URL
+# naming a blocked address or port (422 url_*), bytes that are not media (415), an empty or
+# unreadable file (400/422). Only these operations accept those statuses for valid data, and
+# `semantic_refusals_are_named` below pins which codes may come with them.
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "operations": [
+            {
+                "include-operation-id": ["checks_create", "verify_create"],
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "401", "403", "404", "413", "415", "422", "429"]
+                    }
+                },
+            }
+        ]
+    }
+)
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application, config=CONFIG)
+
+FUZZ_SETTINGS = settings(
+    max_examples=25,
+    derandomize=True,  # the same cases on every run and machine
+    deadline=None,
+    database=None,  # nothing replayed from earlier runs: what runs is what the seed gives
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,  # one DB transaction and one token for all examples
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+
+CODE_RE = re.compile(r"[a-z][a-z0-9_]{2,63}")
+SEMANTIC_REFUSALS = {
+    422: {"url_invalid", "url_scheme", "url_port", "url_userinfo", "url_blocked"},
+    415: {"unsupported_media"},
+}
+
+
+def problem_body_on_4xx(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every 4xx is ``application/problem+json`` with a stable ``code`` and its own status."""
+    if not 400 <= response.status_code < 500:
+        return None
+    assert response.headers.get("content-type") == [PROBLEM_CONTENT_TYPE], response.headers
+    body = response.json()
+    assert body["type"] == "about:blank" and isinstance(body["title"], str), body
+    assert body["status"] == response.status_code, body
+    assert CODE_RE.fullmatch(body["code"]) and body["code"] != "error", body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    return True
+
+
+def semantic_refusals_are_named(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 415/422 (allowed above for valid data) carries one of the documented refusal codes."""
+    allowed = SEMANTIC_REFUSALS.get(response.status_code)
+    if allowed is None:
+        return None
+    code = response.json()["code"]
+    assert code in allowed or code == "validation_error", code
+    return True
+
+
+OUR_CHECKS = [problem_body_on_4xx, semantic_refusals_are_named]
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Replace both enqueue functions: a fuzzed submission must never start real work."""
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr("authcheck.tasks.enqueue_check", lambda *args: sent.append(args))
+    monkeypatch.setattr("authcheck.tasks.enqueue_detector", lambda *args: sent.append(args))
+    return sent
+
+
+@pytest.fixture
+def world(db: None, no_enqueue: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """A journalist and an editor, a finished check with media and verdict, a queued URL check
+    (made through the service, so it has audit events)."""
+    journalist = UserFactory(username="fuzz-jo", role=Role.JOURNALIST)
+    editor = UserFactory(username="fuzz-ed", role=Role.EDITOR)
+    done = DoneCheckFactory(submitter=journalist)
+    queued = check_create(user=journalist, url="https://news.example/clip.mp4").check
+    return {
+        "journalist": journalist,
+        "editor": editor,
+        "check_ids": [done.pk, queued.pk],
+        "sha256": done.media.sha256,
+    }
+
+
+def aim_at_seeded_data(case: Any, world: dict[str, Any]) -> None:
+    """Point part of the valid ids and hashes at seeded rows, so 200 paths are fuzzed too.
+
+    Only values that are already valid are swapped for other valid values: a negative case
+    (a text id, a malformed hash) stays exactly as generated.
+    """
+    params = case.path_parameters or {}
+    pk = params.get("id")
+    if isinstance(pk, int) and not isinstance(pk, bool) and pk >= 0 and pk % 2 == 0:
+        ids = world["check_ids"]
+        params["id"] = ids[(pk // 2) % len(ids)]
+    sha = params.get("sha256")
+    if isinstance(sha, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha) and sha[0] in "01234567":
+        params["sha256"] = world["sha256"]
+
+
+@pytest.fixture
+def journalist_token(world: dict[str, Any]) -> str:
+    return token_for(world["journalist"])
+
+
+@pytest.fixture
+def editor_token(world: dict[str, Any]) -> str:
+    return token_for(world["editor"])
+
+
+def call_and_check(case: Any, world: dict[str, Any], token: str | None) -> Any:
+    """Send ``case`` with ``token`` (or without one) and apply every check."""
+    aim_at_seeded_data(case, world)
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return case.call_and_validate(headers=headers, additional_checks=OUR_CHECKS)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_journalist_token(case: Any, world: dict[str, Any], journalist_token: str) -> None:
+    """A journalist: submits, lists, reads own checks; reviews are refused (403)."""
+    call_and_check(case, world, journalist_token)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_editor_token(case: Any, world: dict[str, Any], editor_token: str) -> None:
+    """An editor: sees every check and records reviews; submitting is refused (403)."""
+    call_and_check(case, world, editor_token)
+
+
+@schema.parametrize()
+@settings(FUZZ_SETTINGS, max_examples=5)
+def test_without_a_token_every_answer_is_a_401_problem(case: Any, world: dict[str, Any]) -> None:
+    """No token: never a 5xx, never data; a 401 problem body (or 404 for a malformed path)."""
+    response = call_and_check(case, world, None)
+    assert response.status_code in (401, 404), (response.status_code, response.text[:300])
