@@ -9,6 +9,8 @@ from authcheck.models import Check, CheckStatus, ReviewDecision, VerdictLabel
 from authcheck.selectors import with_current_label
 
 VERDICT_CHOICES = [*VerdictLabel.choices, *ReviewDecision.choices]
+# Filters whose empty value means nothing (``submitter`` is free text and may be anything).
+NON_EMPTY = ("status", "verdict", "created_after", "created_before")
 
 
 class CheckFilter(django_filters.FilterSet):
@@ -37,6 +39,17 @@ class CheckFilter(django_filters.FilterSet):
     class Meta:
         model = Check
         fields = ["status", "verdict", "submitter", "created_after", "created_before"]
+
+    def is_valid(self) -> bool:
+        """Also refuse an empty status, verdict or date: ``?status=`` is a client bug that would
+        otherwise silently widen the list to every status."""
+        valid = super().is_valid()
+        for name in NON_EMPTY:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if "" in values:
+                self.form.add_error(name, "must not be empty")
+                valid = False
+        return valid
 
     def filter_verdict(self, queryset: QuerySet[Check], name: str, value: str) -> QuerySet[Check]:
         """Match the current verdict: a reviewer's decision outranks the automated label."""

@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE
 from authcheck.models import Role
@@ -60,7 +61,7 @@ FUZZ_SETTINGS = settings(
 CODE_RE = re.compile(r"[a-z][a-z0-9_]{2,63}")
 SEMANTIC_REFUSALS = {
     422: {"url_invalid", "url_scheme", "url_port", "url_userinfo", "url_blocked"},
-    415: {"unsupported_media"},
+    415: {"unsupported_media", "unsupported_media_type"},
 }
 
 
@@ -141,11 +142,25 @@ def editor_token(world: dict[str, Any]) -> str:
     return token_for(world["editor"])
 
 
+def sends_an_empty_file(case: Any) -> bool:
+    """True when the multipart ``file`` part is empty.
+
+    werkzeug's test client (the WSGI transport) encodes an empty file part without the CRLF
+    that must precede the next boundary, so Django reads no file and answers 400. Through a
+    real client an empty file is accepted (tests/api/test_verify_media.py covers zero bytes).
+    """
+    body = case.body
+    return isinstance(body, dict) and body.get("file", None) in (b"", "")
+
+
 def call_and_check(case: Any, world: dict[str, Any], token: str | None) -> Any:
     """Send ``case`` with ``token`` (or without one) and apply every check."""
     aim_at_seeded_data(case, world)
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return case.call_and_validate(headers=headers, additional_checks=OUR_CHECKS)
+    excluded = [positive_data_acceptance] if sends_an_empty_file(case) else None
+    return case.call_and_validate(
+        headers=headers, additional_checks=OUR_CHECKS, excluded_checks=excluded
+    )
 
 
 @schema.parametrize()
