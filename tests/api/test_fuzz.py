@@ -11,6 +11,7 @@ queued: URL submissions are only validated and the enqueue functions are replace
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -132,14 +133,55 @@ def aim_at_seeded_data(case: Any, world: dict[str, Any]) -> None:
         params["sha256"] = world["sha256"]
 
 
-@pytest.fixture
-def journalist_token(world: dict[str, Any]) -> str:
-    return token_for(world["journalist"])
+# Real tokens of the running test, by role. schemathesis asks the auth providers below for
+# credentials while it builds cases, and builds its coverage cases when the test is created,
+# before any fixture runs; so providers hand out a placeholder per role, swapped for the real
+# token just before sending. A case that is about the credentials themselves (Authorization
+# dropped or mangled) gets no placeholder and is sent as generated.
+TOKENS: dict[str, str] = {}
 
 
 @pytest.fixture
-def editor_token(world: dict[str, Any]) -> str:
-    return token_for(world["editor"])
+def tokens(world: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """Fresh real tokens for the seeded journalist and editor, for this test only."""
+    TOKENS.update(journalist=token_for(world["journalist"]), editor=token_for(world["editor"]))
+    yield TOKENS
+    TOKENS.clear()
+
+
+def placeholder(role: str) -> str:
+    """The Authorization value a provider sets for ``role`` until the real token is known."""
+    return f"Bearer <{role} token>"
+
+
+class _BearerAuth:
+    """Marks the case as carrying ``role``'s bearer token."""
+
+    role = ""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        """The role, resolved to a token by ``with_real_token``."""
+        return self.role
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        """Put the role's placeholder in the Authorization header."""
+        case.headers["Authorization"] = placeholder(data)
+
+
+class JournalistAuth(_BearerAuth):
+    role = "journalist"
+
+
+class EditorAuth(_BearerAuth):
+    role = "editor"
+
+
+def with_real_token(case: Any) -> None:
+    """Swap a provider's placeholder for the current test's real token."""
+    headers = case.headers or {}
+    for role, token in TOKENS.items():
+        if headers.get("Authorization") == placeholder(role):
+            headers["Authorization"] = f"Bearer {token}"
 
 
 def sends_an_empty_file(case: Any) -> bool:
@@ -153,33 +195,35 @@ def sends_an_empty_file(case: Any) -> bool:
     return isinstance(body, dict) and body.get("file", None) in (b"", "")
 
 
-def call_and_check(case: Any, world: dict[str, Any], token: str | None) -> Any:
-    """Send ``case`` with ``token`` (or without one) and apply every check."""
+def call_and_check(case: Any, world: dict[str, Any]) -> Any:
+    """Send ``case`` (aimed partly at seeded rows) and apply every check."""
     aim_at_seeded_data(case, world)
-    headers = {"Authorization": f"Bearer {token}"} if token else None
+    with_real_token(case)
     excluded = [positive_data_acceptance] if sends_an_empty_file(case) else None
-    return case.call_and_validate(
-        headers=headers, additional_checks=OUR_CHECKS, excluded_checks=excluded
-    )
+    r = case.call_and_validate(additional_checks=OUR_CHECKS, excluded_checks=excluded)
+    print("STAT", TOKENS.get("journalist", "-")[:3], case.meta.phase.name.value, case.meta.generation.mode.value, case.operation.label, r.status_code, (r.json().get("code") if r.status_code >= 400 else ""))
+    return r
 
 
+@schema.auth(JournalistAuth, refresh_interval=None)
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_journalist_token(case: Any, world: dict[str, Any], journalist_token: str) -> None:
+def test_journalist_token(case: Any, world: dict[str, Any], tokens: dict[str, str]) -> None:
     """A journalist: submits, lists, reads own checks; reviews are refused (403)."""
-    call_and_check(case, world, journalist_token)
+    call_and_check(case, world)
 
 
+@schema.auth(EditorAuth, refresh_interval=None)
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_editor_token(case: Any, world: dict[str, Any], editor_token: str) -> None:
+def test_editor_token(case: Any, world: dict[str, Any], tokens: dict[str, str]) -> None:
     """An editor: sees every check and records reviews; submitting is refused (403)."""
-    call_and_check(case, world, editor_token)
+    call_and_check(case, world)
 
 
 @schema.parametrize()
 @settings(FUZZ_SETTINGS, max_examples=5)
 def test_without_a_token_every_answer_is_a_401_problem(case: Any, world: dict[str, Any]) -> None:
-    """No token: never a 5xx, never data; a 401 problem body (or 404 for a malformed path)."""
-    response = call_and_check(case, world, None)
+    """No token: never a 5xx, never data; a 401 problem body (404 when the path cannot match)."""
+    response = call_and_check(case, world)
     assert response.status_code in (401, 404), (response.status_code, response.text[:300])
