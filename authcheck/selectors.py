@@ -49,7 +49,8 @@ def verdict_current(check: Check) -> Verdict | None:
 def verdict_current_of(history: list[Verdict]) -> Verdict | None:
     """``verdict_current`` over an already fetched ``verdicts_of`` list (saves a query)."""
     reviews = [v for v in history if v.author_id is not None]
-    return (reviews or history or [None])[0]
+    ranked = reviews or history
+    return ranked[0] if ranked else None
 
 
 def verdicts_of(check: Check) -> list[Verdict]:

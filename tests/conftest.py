@@ -15,6 +15,14 @@ def _isolated_media(settings, tmp_path: Path) -> None:
     (tmp_path / "tmp").mkdir()
 
 
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records the check ids that would be sent to a worker (nothing runs)."""
+    sent: list[int] = []
+    monkeypatch.setattr("authcheck.tasks.enqueue_check", sent.append)
+    return sent
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker) -> None:
     """On PostgreSQL, let the test runner empty tables between transactional tests.

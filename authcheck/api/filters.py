@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
 from django.db.models import Q, QuerySet
 
@@ -11,6 +13,28 @@ from authcheck.selectors import with_current_label
 VERDICT_CHOICES = [*VerdictLabel.choices, *ReviewDecision.choices]
 # Filters whose empty value means nothing (``submitter`` is free text and may be anything).
 NON_EMPTY = ("status", "verdict", "created_after", "created_before")
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC, clamped to the datetime range.
+
+    PostgreSQL refuses a UTC offset beyond +-15:59 (``time zone displacement out of range``),
+    which ISO 8601 input may carry; and moving year 1 or 9999 by an offset overflows. Clamping
+    keeps the meaning: nothing was created before year 1 or after year 9999.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if value.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
+class UtcDateTimeFilter(django_filters.DateTimeFilter):
+    """A date-time filter that queries with the value converted to UTC."""
+
+    def filter(self, qs: QuerySet[Check], value: datetime | None) -> QuerySet[Check]:
+        """Filter on the UTC form of ``value`` (no filter when absent)."""
+        return super().filter(qs, as_utc(value) if value is not None else value)
 
 
 class CheckFilter(django_filters.FilterSet):
@@ -25,12 +49,12 @@ class CheckFilter(django_filters.FilterSet):
     submitter = django_filters.CharFilter(
         field_name="submitter__username", help_text="user name of the submitter"
     )
-    created_after = django_filters.DateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text="ISO 8601 date or date-time (UTC when no offset): created at or after",
     )
-    created_before = django_filters.DateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         help_text="ISO 8601 date or date-time (UTC when no offset): created strictly before",

@@ -51,7 +51,7 @@ from PIL import Image, ImageOps
 
 from authcheck.detectors.base import Frame
 from authcheck.errors import MediaError, MediaTooLarge
-from authcheck.pipeline.probe import PIL_FORMATS
+from authcheck.pipeline.probe import PIL_FORMATS, finite_float
 from authcheck.pipeline.sandbox import Limits, hardened_input_args, input_url, run_tool
 
 __all__ = ["sample_frames", "thumbnail_jpeg"]
@@ -175,12 +175,12 @@ def _keyframes(path: Path, targets: list[float], limits: Limits) -> dict[float, 
         data = json.loads(stdout.decode("utf-8", "replace") or "{}")
     except (MediaError, ValueError):
         return {}
-    start = _float((data.get("format") or {}).get("start_time")) or 0.0
+    start = finite_float((data.get("format") or {}).get("start_time")) or 0.0
     times = sorted(
         at - start
         for packet in data.get("packets") or []
         if isinstance(packet, dict) and "K" in str(packet.get("flags", ""))
-        for at in [_float(packet.get("pts_time"))]
+        for at in [finite_float(packet.get("pts_time"))]
         if at is not None
     )
     found = {}
@@ -343,11 +343,3 @@ def _remaining(limits: Limits, deadline: float) -> Limits:
     if left <= 0:
         raise MediaError("frame sampling ran out of time", code="media_timeout")
     return dataclasses.replace(limits, timeout_seconds=left)
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None

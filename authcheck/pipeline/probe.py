@@ -109,12 +109,12 @@ def _probe_av(path: Path, kind: str, limits: Limits) -> ProbeResult:
     gop = None
     if kind == "video" and video is not None:
         gop = _gop(path, limits, deadline)
-    duration = _float(fmt.get("duration"))
+    duration = finite_float(fmt.get("duration"))
     return ProbeResult(
         container=clean_text(str(fmt.get("format_name") or "unknown")),
         duration=duration
         if duration is not None
-        else _float((video or audio or {}).get("duration")),
+        else finite_float((video or audio or {}).get("duration")),
         width=_int((video or {}).get("width")),
         height=_int((video or {}).get("height")),
         fps=_fps(video),
@@ -247,8 +247,8 @@ def _packet_times(packets: Any) -> tuple[list[float], list[float]]:
     for packet in packets if isinstance(packets, list) else []:
         if not isinstance(packet, dict):
             continue
-        at = _float(packet.get("pts_time"))
-        at = at if at is not None else _float(packet.get("dts_time"))
+        at = finite_float(packet.get("pts_time"))
+        at = at if at is not None else finite_float(packet.get("dts_time"))
         if at is not None:
             times.append(at)
             if "K" in str(packet.get("flags", "")):
@@ -350,7 +350,8 @@ def _exif_items(image: Image.Image) -> list[tuple[str, str]]:
 # --- value helpers -------------------------------------------------------------------------------
 
 
-def _float(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (ffprobe prints "N/A", "nan", ...)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -374,7 +375,7 @@ def _fps(stream: dict[str, Any] | None) -> float | None:
         return None
     for key in ("avg_frame_rate", "r_frame_rate"):
         num, _, den = str(stream.get(key, "")).partition("/")
-        numerator, denominator = _float(num), _float(den or "1")
+        numerator, denominator = finite_float(num), finite_float(den or "1")
         if numerator and denominator:
             return round(numerator / denominator, 3)
     return None

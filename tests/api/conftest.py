@@ -31,14 +31,6 @@ def _no_outbound_connections(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Records the check ids that would be sent to a worker (nothing runs)."""
-    sent: list[int] = []
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", sent.append)
-    return sent
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks: Any) -> Any:
     """``with committed(execute=True):`` runs on-commit callbacks (the enqueue) at block end."""
     return django_capture_on_commit_callbacks

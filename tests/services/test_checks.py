@@ -25,13 +25,6 @@ def journalist() -> User:
 
 
 @pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sent: list[int] = []
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", sent.append)
-    return sent
-
-
-@pytest.fixture
 def jpeg_bytes(tmp_path: Path) -> bytes:
     return make_image(tmp_path / "photo.jpg", size=(96, 64)).read_bytes()
 
