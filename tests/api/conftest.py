@@ -1,8 +1,7 @@
-"""API test fixtures: clients holding real tokens, a task recorder, and no outbound sockets."""
+"""API test fixtures: clients holding real tokens (the socket guard is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,21 +12,6 @@ from rest_framework.test import APIClient
 from authcheck.models import Role, User
 from tests.factories import UserFactory, token_for
 from tests.mediagen import make_image
-
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-@pytest.fixture(autouse=True)
-def _no_outbound_connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to open a non-loopback TCP connection fails the test."""
-    real_connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOOPBACK:
-            raise AssertionError(f"test tried to connect to {address!r}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
 @pytest.fixture
