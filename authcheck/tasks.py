@@ -15,7 +15,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
@@ -81,7 +81,8 @@ def _run_in_process(check_id: int) -> None:
     except Exception:
         log.exception("in-process task for check %s failed", check_id)
     finally:
-        close_old_connections()
+        # This pool thread's connections would otherwise stay open until the process exits.
+        connections.close_all()
 
 
 def _in_process_executor() -> ThreadPoolExecutor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from authcheck.models import CheckClient, CheckStatus, ReviewDecision, VerdictLabel
@@ -15,6 +16,9 @@ from authcheck.pipeline.fetch import MAX_URL_LENGTH
 
 TEXT_LIMIT = 4000
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+# A character that str.strip() keeps, in syntax both Python and ECMA-262 read alike: fields
+# are stripped before the blank check, so the schema must not call "\f" or "\x1c" a valid note.
+NOT_ONLY_WHITESPACE = r"[^\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -80,7 +84,11 @@ class ReviewCreateSerializer(serializers.Serializer):
     """``POST /checks/{id}/reviews``."""
 
     decision = serializers.ChoiceField(choices=ReviewDecision.choices)
-    note = serializers.CharField(max_length=10000, help_text="the evidence the decision rests on")
+    note = serializers.CharField(
+        max_length=10000,
+        validators=[RegexValidator(NOT_ONLY_WHITESPACE, message="the note may not be blank")],
+        help_text="the evidence the decision rests on",
+    )
 
 
 class VerifyUploadSerializer(serializers.Serializer):

@@ -21,7 +21,9 @@ HALVES = 4
 INCLUDE = ["h0", "h1", "h2", "h3", "media", "frame_index", "quality", "variant"]
 
 
-def _signed64(value: int) -> int:
+def _word(hex_hash: str, k: int) -> int:
+    """The k-th 64-bit word of a hex hash as a signed integer (what a bigint column holds)."""
+    value = int(hex_hash[16 * k : 16 * k + 16], 16)
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
@@ -30,7 +32,8 @@ def backfill(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         # 16 hex digits -> bit(64) -> bigint keeps the bits, two's complement (signed) as wanted.
         sets = ", ".join(
-            f"h{k} = ('x' || substr(hash, {16 * k + 1}, 16))::bit(64)::bigint" for k in range(HALVES)
+            f"h{k} = ('x' || substr(hash, {16 * k + 1}, 16))::bit(64)::bigint"
+            for k in range(HALVES)
         )
         schema_editor.execute(f"UPDATE authcheck_framehash SET {sets}")  # noqa: S608
         return
@@ -40,7 +43,7 @@ def backfill(apps, schema_editor):
     stored = list(frame_hash.objects.values_list("pk", "hash"))
     for start in range(0, len(stored), 1000):
         rows = [
-            frame_hash(pk=pk, **{f: _signed64(int(text[16 * k : 16 * k + 16], 16)) for k, f in enumerate(fields)})
+            frame_hash(pk=pk, **{f: _word(text, k) for k, f in enumerate(fields)})
             for pk, text in stored[start : start + 1000]
         ]
         frame_hash.objects.bulk_update(rows, fields)
@@ -61,17 +64,13 @@ class Migration(migrations.Migration):
         ],
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         *[
-            migrations.AlterField(
-                model_name="framehash", name=f"c{i}", field=models.IntegerField()
-            )
+            migrations.AlterField(model_name="framehash", name=f"c{i}", field=models.IntegerField())
             for i in range(CHUNKS)
         ],
         *[
             migrations.AddIndex(
                 model_name="framehash",
-                index=models.Index(
-                    fields=[f"c{i}"], include=INCLUDE, name=f"framehash_c{i}_cover"
-                ),
+                index=models.Index(fields=[f"c{i}"], include=INCLUDE, name=f"framehash_c{i}_cover"),
             )
             for i in range(CHUNKS)
         ],
