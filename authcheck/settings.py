@@ -121,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a WAL file too, not Django's in-memory default: a shared-cache memory database
+    # answers "table is locked" to a second thread instead of waiting, unlike the real one.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
 
 USE_TZ = True
 TIME_ZONE = "UTC"
