@@ -92,19 +92,25 @@ def _copy_hashes(cursor: Any, media_ids: list[int], raw: np.ndarray) -> None:
 
 
 def _baseline(query: list[dict[str, Any]], exclude: int) -> set[tuple[int, int, int]]:
-    """Sequential scan: the distance of every stored row to every query hash, in SQL."""
+    """Sequential scan: the distance of every stored row to every query hash, in SQL.
+
+    On the same 64-bit words ``h0``..``h3`` the lookup confirms with (parsing the hex text
+    instead makes this scan about 4x slower), computed here from the bytes with numpy.
+    """
     from django.db import connection
 
+    raw = np.array([list(bytes.fromhex(h["hash"])) for h in query], dtype=np.uint8)
+    words = raw.view(">i8").astype(np.int64).T.tolist()  # four arrays: word k of every query
+    distance = " + ".join(f"bit_count((f.h{k} # q.a{k})::bit(64))" for k in range(4))
     sql = (
-        "SELECT q.i, f.media_id, f.frame_index, "
-        "bit_count(('x' || f.hash)::bit(256) # ('x' || q.h)::bit(256)) AS d "
-        "FROM authcheck_framehash f, unnest(%s::text[]) WITH ORDINALITY AS q(h, i) "
-        "WHERE f.media_id <> %s AND f.quality >= 50 "
-        "AND bit_count(('x' || f.hash)::bit(256) # ('x' || q.h)::bit(256)) <= 31"
+        "SELECT q.i, f.media_id, f.frame_index "
+        "FROM authcheck_framehash f, unnest(%s::bigint[], %s::bigint[], %s::bigint[], "
+        "%s::bigint[]) WITH ORDINALITY AS q(a0, a1, a2, a3, i) "
+        f"WHERE f.media_id <> %s AND f.quality >= 50 AND {distance} <= 31"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[h["hash"] for h in query], exclude])
-        return {(int(m), int(i) - 1, int(f)) for i, m, f, _ in cursor.fetchall()}
+        cursor.execute(sql, [*words, exclude])
+        return {(int(m), int(i) - 1, int(f)) for i, m, f in cursor.fetchall()}
 
 
 def _seed(rows: int, seed: int) -> tuple[list[dict[str, Any]], int]:

@@ -54,12 +54,18 @@ def test_chunks_and_hamming_agree_with_the_bits() -> None:
 def test_storing_hashes_twice_stores_them_once() -> None:
     media = _media("a")
     entries = [_entry(random.Random(i).getrandbits(256), i) for i in range(5)]
+    entries.append(_entry((1 << 256) - 1, 5))  # every 64-bit word negative as a signed bigint
     similarity.frame_hashes_store(media.pk, entries)
     similarity.frame_hashes_store(media.pk, entries)
     rows = FrameHash.objects.filter(media=media)
-    assert rows.count() == 5
+    assert rows.count() == 6
     row = rows.get(frame_index=2)
     assert similarity.hash_chunks(row.hash) == tuple(getattr(row, f"c{i}") for i in range(16))
+    # h0..h3 read back from the database hold the same 256 bits, most significant word first.
+    for row in rows:
+        words = [getattr(row, f"h{k}") % (1 << 64) for k in range(4)]
+        assert sum(w << (64 * (3 - k)) for k, w in enumerate(words)) == int(row.hash, 16)
+    assert rows.get(frame_index=5).h0 == -1
 
 
 def test_the_chunk_prefilter_finds_exactly_what_a_brute_force_scan_finds() -> None:

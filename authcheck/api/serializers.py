@@ -18,7 +18,9 @@ TEXT_LIMIT = 4000
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
 # A character that str.strip() keeps, in syntax both Python and ECMA-262 read alike: fields
 # are stripped before the blank check, so the schema must not call "\f" or "\x1c" a valid note.
-NOT_ONLY_WHITESPACE = r"[^\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_ONLY_WHITESPACE = (
+    r"[^\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 
 
 # --- requests ------------------------------------------------------------------------------------
