@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 
 from authcheck import similarity
 from authcheck.detectors.base import DetectorContext
@@ -158,3 +159,12 @@ def test_a_letterboxed_reencoded_copy_is_traced_to_its_original(tmp_path: Path) 
     assert match.matched_frames
     assert all(p["distance"] <= similarity.MATCH_THRESHOLD for p in match.matched_frames)
     assert 0 in {p["frame_index"] for p in match.matched_frames}
+
+
+def test_the_lookup_leaves_a_callers_transaction_planning_as_before() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    with transaction.atomic(), connection.cursor() as cursor:
+        similarity.similar_find([{"hash": "ab" * 32, "quality": 100}], exclude_media_id=None)
+        cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('jit')")
+        assert cursor.fetchone() == ("on", "on")
