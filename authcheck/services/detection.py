@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -162,7 +163,9 @@ def detector_run(media: Media, name: str, ctx: DetectorContext | None = None) ->
     detector = detector_get(name)
     if not signal_begin(media, detector):
         return
-    signal_store(media, detector, run_detector(detector, ctx or context_build(media)))
+    # A soft time limit belongs to the task, which records it as such (tasks.detector_task).
+    result = run_detector(detector, ctx or context_build(media), reraise=(SoftTimeLimitExceeded,))
+    signal_store(media, detector, result)
 
 
 def detectors_run_inline(media: Media, pending: list[Detector]) -> None:

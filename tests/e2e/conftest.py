@@ -61,8 +61,17 @@ def _database_url() -> str:
 
 
 @pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process; a test module overrides it to configure one."""
+    return {}
+
+
+@pytest.fixture
 def celery_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transactional_db: None
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    transactional_db: None,
+    worker_env: dict[str, str],
 ) -> Iterator[Worker]:
     """Start a one-process prefork worker on a private queue; stop it after the test."""
     if not settings.CELERY_BROKER_URL or connection.vendor != "postgresql":
@@ -78,6 +87,7 @@ def celery_worker(
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true",
         "PYTHONUNBUFFERED": "1",
+        **worker_env,
     }
     proc = subprocess.Popen(
         [

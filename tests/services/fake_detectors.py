@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from authcheck.detectors.base import DetectorContext, SignalResult
 
 CALLS: list[str] = []
@@ -47,3 +49,15 @@ class DeclaringDetector:
 
     def detect(self, ctx: DetectorContext) -> SignalResult:
         return SignalResult(label="ai_declared", score=1.0, evidence={"producer": "suno"})
+
+
+class SleepingDetector:
+    """Never finishes in time: stands for a detector stuck on a pathological file."""
+
+    name = "sleeping"
+    version = "1"
+    media_kinds = frozenset({"audio"})
+
+    def detect(self, ctx: DetectorContext) -> SignalResult:
+        time.sleep(600)
+        return SignalResult(label="indicator_low", score=0.0, evidence={})
