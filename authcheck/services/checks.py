@@ -168,9 +168,29 @@ def check_create(
         )
         known = media is not None and processing.answer_from_known(check, media)
         if not known and enqueue:
+            _pending_cap_enforce(user, check)
             check_enqueue_on_commit(check.pk)
     check = Check.objects.select_related("media", "submitter").get(pk=check.pk)
     return Submission(check=check, known=known)
+
+
+def _pending_cap_enforce(user: User, check: Check) -> None:
+    """Refuse (rolling the new check back) when the user already has too many unfinished
+    checks. The user's row is locked first, so parallel submissions count one at a time."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    pending = (
+        Check.objects.filter(submitter=user, status__in=(CheckStatus.QUEUED, CheckStatus.RUNNING))
+        .exclude(pk=check.pk)
+        .count()
+    )
+    limit = settings.AUTHCHECK_MAX_PENDING_PER_USER
+    if pending >= limit:
+        raise AuthcheckError(
+            f"you have {pending} checks waiting (the limit is {limit}); try again when some "
+            "have finished",
+            code="queue_full",
+            status=429,
+        )
 
 
 def check_enqueue_on_commit(check_id: int) -> None:
