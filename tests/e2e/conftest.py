@@ -24,10 +24,36 @@ ROOT = Path(__file__).resolve().parents[2]
 class Worker:
     """A running ``celery worker`` process whose output is collected line by line."""
 
-    def __init__(self, proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
-        self.proc = proc
-        self.lines = lines
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.argv, self.env = argv, env
+        self.start()
+
+    def start(self) -> None:
+        """Start (or, after it exited, start again) the worker process and wait until ready."""
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
+        proc, lines = self.proc, self.lines
+        threading.Thread(
+            target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True
+        ).start()
+        self.wait_for("ready.")
+
+    def stop(self) -> None:
+        """Terminate the worker (warm shutdown), killing it if it does not exit in time."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def wait_for(self, text: str, timeout: float = 60.0, count: int = 1) -> None:
         """Block until ``count`` lines containing ``text`` appeared (or fail with the output)."""
@@ -89,48 +115,31 @@ def celery_worker(
         "PYTHONUNBUFFERED": "1",
         **worker_env,
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "authcheck",
-            "worker",
-            "-Q",
-            f"{queue_name},{queue_name}-detectors",
-            "-c",
-            "1",
-            "-P",
-            "prefork",
-            "-l",
-            "INFO",
-            "-n",
-            f"{queue_name}@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True
-    ).start()
-    worker = Worker(proc, lines)
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "authcheck",
+        "worker",
+        "-Q",
+        f"{queue_name},{queue_name}-detectors",
+        "-c",
+        "1",
+        "-P",
+        "prefork",
+        "-l",
+        "INFO",
+        "-n",
+        f"{queue_name}@%h",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    worker = Worker(argv, env)
     try:
-        worker.wait_for("ready.")
         yield worker
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        worker.stop()
 
 
 def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from authcheck.models import AuditEvent, Check, Role, User, Verdict
+from authcheck.models import AuditEvent, Check, CheckStage, Role, User, Verdict
 from authcheck.services import checks
 from authcheck.services.audit import audit_verify
 from authcheck.services.tokens import token_create
@@ -140,3 +140,24 @@ def test_delivering_the_same_task_twice_runs_it_once(celery_worker: Worker, tmp_
     assert Verdict.objects.filter(check_ref=check).count() == 1
     started = AuditEvent.objects.filter(check_id=check.pk, action="check.started").count()
     assert started == 1
+
+
+def test_a_warm_shutdown_finishes_the_running_task_and_loses_nothing(
+    celery_worker: Worker, stalling_server: str, settings
+) -> None:
+    settings.AUTHCHECK_FETCH_ALLOW_LOOPBACK = True
+    user = User.objects.create(username="term", role=Role.JOURNALIST)
+    check = checks.check_create(user=user, url=stalling_server).check
+    assert _Stalling.first_request.wait(60), "the worker never started fetching"
+    celery_worker.proc.send_signal(signal.SIGTERM)  # warm shutdown while the fetch is stalled
+    _Stalling.release.set()
+    assert celery_worker.proc.wait(timeout=60) == 0
+    # The running task finished its part (fetch, C2PA, probe, fan-out) before the worker left;
+    # the detector tasks it queued wait in the broker for the next worker.
+    stages = dict(CheckStage.objects.filter(check_ref=check).values_list("name", "state"))
+    assert stages["fetch"] == stages["probe"] == "done"
+    celery_worker.start()
+    wait_until(lambda: _done(check.pk), what="the next worker to finish the check")
+    check.refresh_from_db()
+    assert check.status == "done" and check.attempts == 1
+    assert Verdict.objects.filter(check_ref=check).count() == 1
