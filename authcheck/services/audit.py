@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from authcheck.errors import AuthcheckError
-from authcheck.models import AuditEvent
+from authcheck.models import AuditEvent, User
 
 logger = logging.getLogger("authcheck.audit")
 
@@ -151,6 +151,11 @@ def event_hash(prev_hash: str, seq: int, body: str) -> str:
 
 
 # --- writing -------------------------------------------------------------------------------------
+
+
+def actor_of(user: User | None) -> str:
+    """The audit actor string for a user (or the system)."""
+    return f"user:{user.username}" if user else "system"
 
 
 def audit_record(

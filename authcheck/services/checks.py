@@ -36,7 +36,7 @@ from authcheck.models import (
 from authcheck.pipeline import hashing
 from authcheck.pipeline.fetch import FetchPolicy, validate_url
 from authcheck.pipeline.verdict import Decision
-from authcheck.services.audit import audit_record
+from authcheck.services.audit import actor_of, audit_record
 from authcheck.services.media import media_adopt, tmp_dir
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,6 @@ def fetch_policy() -> FetchPolicy:
         allow_loopback=loopback,
         allowed_ports=None if loopback else frozenset({80, 443}),
     )
-
-
-def actor_of(user: User | None) -> str:
-    """The audit actor string for a user (or the system)."""
-    return f"user:{user.username}" if user else "system"
 
 
 def _clean_text(value: str, limit: int) -> str:

@@ -7,8 +7,7 @@ from django.db import transaction
 from authcheck.errors import AuthcheckError
 from authcheck.models import Check, ReviewDecision, Role, User, Verdict
 from authcheck.selectors import verdict_current
-from authcheck.services.audit import audit_record
-from authcheck.services.checks import actor_of
+from authcheck.services.audit import actor_of, audit_record
 
 
 def review_record(*, check: Check, user: User, decision: str, note: str) -> Verdict:

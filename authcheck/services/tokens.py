@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from authcheck.errors import AuthcheckError
 from authcheck.models import ApiToken, Role, User
-from authcheck.services.audit import audit_record
+from authcheck.services.audit import actor_of, audit_record
 
 TOKEN_TAG = "ac"  # noqa: S105 - the public tag every token starts with
 PREFIX_LENGTH = 8
@@ -52,10 +52,6 @@ def _split(raw: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-def _actor(user: User | None) -> str:
-    return f"user:{user.username}" if user else "system"
-
-
 def token_create(
     user: User,
     *,
@@ -77,7 +73,7 @@ def token_create(
                     expires_at=expires_at,
                 )
                 audit_record(
-                    actor=_actor(actor),
+                    actor=actor_of(actor),
                     action="token.created",
                     object_type="api_token",
                     object_id=token.pk,
@@ -144,7 +140,7 @@ def token_revoke(token: ApiToken, actor: User | None) -> ApiToken:
         )
         if changed:
             audit_record(
-                actor=_actor(actor),
+                actor=actor_of(actor),
                 action="token.revoked",
                 object_type="api_token",
                 object_id=token.pk,
@@ -179,7 +175,7 @@ def token_user_ensure(username: str, role: str, *, actor: User | None = None) ->
             user.set_unusable_password()
             user.save(update_fields=["password"])
             audit_record(
-                actor=_actor(actor),
+                actor=actor_of(actor),
                 action="user.created",
                 object_type="user",
                 object_id=user.pk,
@@ -189,7 +185,7 @@ def token_user_ensure(username: str, role: str, *, actor: User | None = None) ->
             previous, user.role = user.role, role
             user.save(update_fields=["role"])
             audit_record(
-                actor=_actor(actor),
+                actor=actor_of(actor),
                 action="user.role_changed",
                 object_type="user",
                 object_id=user.pk,

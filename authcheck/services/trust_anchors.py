@@ -14,7 +14,7 @@ from django.db import transaction
 
 from authcheck.errors import AuthcheckError
 from authcheck.models import TrustAnchor, User
-from authcheck.services.audit import audit_record
+from authcheck.services.audit import actor_of, audit_record
 from authcheck.services.trust import trust_cache_clear
 
 MAX_PEM_BYTES = 64 * 1024
@@ -23,10 +23,6 @@ MAX_PEM_BYTES = 64 * 1024
 class TrustAnchorError(AuthcheckError):
     code = "trust_anchor_invalid"
     status = 400
-
-
-def _actor(user: User | None) -> str:
-    return f"user:{user.username}" if user else "system"
 
 
 def _certificate(pem: str) -> x509.Certificate:
@@ -68,7 +64,7 @@ def trust_anchor_add(*, pem: str, name: str, user: User | None) -> TrustAnchor:
         anchor.enabled = True
         anchor.save(update_fields=["enabled"])
         audit_record(
-            actor=_actor(user),
+            actor=actor_of(user),
             action="trust_anchor.added" if created else "trust_anchor.enabled",
             object_type="trust_anchor",
             object_id=anchor.pk,
@@ -88,7 +84,7 @@ def trust_anchor_disable(*, sha256: str, user: User | None) -> TrustAnchor:
             anchor.enabled = False
             anchor.save(update_fields=["enabled"])
             audit_record(
-                actor=_actor(user),
+                actor=actor_of(user),
                 action="trust_anchor.disabled",
                 object_type="trust_anchor",
                 object_id=anchor.pk,
