@@ -38,16 +38,12 @@ def check_get_for(user: User, check_id: int) -> Check:
 
 def verdict_current(check: Check) -> Verdict | None:
     """The current verdict: the newest reviewer decision, else the automated verdict."""
-    return (
-        Verdict.objects.filter(check_ref=check)
-        .select_related("author")
-        .order_by(_REVIEWS_FIRST, "-id")
-        .first()
-    )
+    return verdict_current_of(verdicts_of(check))
 
 
 def verdict_current_of(history: list[Verdict]) -> Verdict | None:
-    """``verdict_current`` over an already fetched ``verdicts_of`` list (saves a query)."""
+    """``verdict_current`` over an already fetched ``verdicts_of`` list (newest first), for
+    callers that show the history too. ``with_current_label`` ranks the same way in SQL."""
     reviews = [v for v in history if v.author_id is not None]
     ranked = reviews or history
     return ranked[0] if ranked else None
