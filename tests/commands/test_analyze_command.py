@@ -6,22 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from authcheck.models import Check
+from tests.commands.helpers import run_command
 from tests.mediagen import make_image, make_photo_video
 
 pytestmark = pytest.mark.django_db
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        call_command("analyze", *args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "analyze", *args)
 
 
 def test_it_analyzes_a_video_file_and_records_a_cli_check(tmp_path: Path, capsys) -> None:

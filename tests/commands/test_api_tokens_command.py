@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.management import call_command
 
 from authcheck.models import AuditEvent, User
 from authcheck.services.tokens import token_authenticate, token_create
+from tests.commands.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        call_command("api_tokens", *args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "api_tokens", *args)
 
 
 @pytest.fixture

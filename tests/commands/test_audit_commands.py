@@ -6,24 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 
 from authcheck.models import AuditEvent
 from authcheck.services.audit import audit_record, event_hash
+from tests.commands.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 TABLE = AuditEvent._meta.db_table
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        call_command(*args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_command
 
 
 def record(count: int) -> None:

@@ -5,23 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from authcheck.models import ApiToken, AuditEvent, Role, User
 from authcheck.services.tokens import token_authenticate
+from tests.commands.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        call_command("create_api_token", *args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "create_api_token", *args)
 
 
 def test_it_creates_the_user_and_prints_a_working_token_last(capsys) -> None:

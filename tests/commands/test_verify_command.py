@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from authcheck.services.trust import trust_cache_clear
 from tests.c2pa_fixtures import corpus, test_ca
+from tests.commands.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,7 @@ def _trust_the_test_ca(settings, tmp_path: Path) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        call_command("verify", *args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, "verify", *args)
 
 
 def test_json_output_is_an_array_with_one_report_per_file(capsys) -> None:
