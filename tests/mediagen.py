@@ -95,3 +95,24 @@ def make_photo_video(path: Path, *, seconds: float = 1.0, size: str = "320x240")
     )
     still.unlink()
     return path
+
+
+def letterboxed_copy(src: Path, dst: Path, *, width: int, crf: int) -> Path:
+    """Scale a 16:9 clip to ``width``, letterbox it into 4:3 with black bars and re-encode it at
+    ``crf``: the kind of copy a platform or a re-uploader makes."""
+    height, canvas = width * 9 // 16, width * 3 // 4
+    bars = (canvas - height) // 2
+    ffmpeg(
+        "-i", str(src), "-vf", f"scale={width}:{height},pad={width}:{canvas}:0:{bars}:black",
+        "-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", str(dst),
+    )  # fmt: skip
+    return dst
+
+
+def make_lavfi_clip(path: Path, graph: str, *, seconds: float) -> Path:
+    """A clip from a lavfi source that has no duration option (``life``, ``mandelbrot``)."""
+    ffmpeg(
+        "-f", "lavfi", "-i", graph, "-t", str(seconds),
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(path),
+    )  # fmt: skip
+    return path

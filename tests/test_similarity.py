@@ -15,7 +15,7 @@ from authcheck.models import Check, FrameHash, Media, User
 from authcheck.pipeline.frames import sample_frames
 from authcheck.pipeline.probe import probe
 from authcheck.pipeline.sandbox import Limits
-from tests.mediagen import ffmpeg, make_video
+from tests.mediagen import letterboxed_copy, make_lavfi_clip, make_video
 
 pytestmark = pytest.mark.django_db
 
@@ -135,16 +135,9 @@ def _trace_hashes(path: Path) -> list[dict]:
 
 def test_a_letterboxed_reencoded_copy_is_traced_to_its_original(tmp_path: Path) -> None:
     original = make_video(tmp_path / "o.mp4", seconds=4, size="640x360", extra=("-g", "25"))
-    copy = tmp_path / "copy.mp4"
-    ffmpeg(
-        "-i", str(original), "-vf", "scale=512:288,pad=512:384:0:48:black",
-        "-c:v", "libx264", "-crf", "35", "-preset", "veryfast", str(copy),
-    )  # fmt: skip
-    other = tmp_path / "life.mp4"
-    ffmpeg(
-        "-f", "lavfi", "-i", "life=size=640x360:rate=25:seed=42:mold=10", "-t", "4",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(other),
-    )  # fmt: skip
+    copy = letterboxed_copy(original, tmp_path / "copy.mp4", width=512, crf=35)
+    life = "life=size=640x360:rate=25:seed=42:mold=10"
+    other = make_lavfi_clip(tmp_path / "life.mp4", life, seconds=4)
     source, unrelated = _media("orig"), _media("life")
     source_check = _check(source)
     similarity.frame_hashes_store(source.pk, _trace_hashes(original))

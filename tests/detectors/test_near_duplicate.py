@@ -17,7 +17,7 @@ from authcheck.detectors.near_duplicate import (
 from authcheck.pipeline.frames import sample_frames
 from authcheck.pipeline.probe import probe
 from authcheck.pipeline.sandbox import Limits
-from tests.mediagen import ffmpeg, make_video
+from tests.mediagen import letterboxed_copy, make_lavfi_clip, make_video
 
 THRESHOLD = 31
 
@@ -44,18 +44,10 @@ def _min_distance(a: list[dict], b: list[dict]) -> int:
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("nd")
     original = make_video(root / "original.mp4", seconds=4, size="640x360", extra=("-g", "25"))
-    copy = root / "copy.mp4"
     # Scaled down, letterboxed into 4:3 with black bars, re-encoded at a much lower quality.
-    ffmpeg(
-        "-i", str(original), "-vf", "scale=480:270,pad=480:360:0:45:black",
-        "-c:v", "libx264", "-crf", "36", "-preset", "veryfast", str(copy),
-    )  # fmt: skip
-    unrelated = root / "unrelated.mp4"
-    # A different lavfi source (mandelbrot has no duration option: cut with -t).
-    ffmpeg(
-        "-f", "lavfi", "-i", "mandelbrot=size=640x360:rate=25", "-t", "4",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(unrelated),
-    )  # fmt: skip
+    copy = letterboxed_copy(original, root / "copy.mp4", width=480, crf=36)
+    mandelbrot = "mandelbrot=size=640x360:rate=25"  # a different lavfi source
+    unrelated = make_lavfi_clip(root / "unrelated.mp4", mandelbrot, seconds=4)
     return {"original": original, "copy": copy, "unrelated": unrelated}
 
 

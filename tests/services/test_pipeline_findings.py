@@ -13,7 +13,7 @@ import pytest
 from authcheck import presenters
 from authcheck.models import Check, User
 from authcheck.services import checks, processing
-from tests.mediagen import ffmpeg, make_photo_video, make_video
+from tests.mediagen import letterboxed_copy, make_lavfi_clip, make_photo_video, make_video
 
 pytestmark = pytest.mark.django_db
 
@@ -59,16 +59,9 @@ def test_a_letterboxed_reencoded_copy_is_traced_to_the_check_of_its_original(
     analyse, tmp_path: Path
 ) -> None:
     original = make_photo_video(tmp_path / "original.mp4", seconds=3, size="640x360")
-    copy = tmp_path / "copy.mp4"
-    ffmpeg(
-        "-i", str(original), "-vf", "scale=512:288,pad=512:384:0:48:black",
-        "-c:v", "libx264", "-crf", "33", "-preset", "veryfast", str(copy),
-    )  # fmt: skip
-    unrelated = tmp_path / "life.mp4"
-    ffmpeg(
-        "-f", "lavfi", "-i", "life=size=640x360:rate=25:seed=7:mold=10", "-t", "3",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(unrelated),
-    )  # fmt: skip
+    copy = letterboxed_copy(original, tmp_path / "copy.mp4", width=512, crf=33)
+    life = "life=size=640x360:rate=25:seed=7:mold=10"
+    unrelated = make_lavfi_clip(tmp_path / "life.mp4", life, seconds=3)
 
     first = analyse(original)
     traced = analyse(copy)
