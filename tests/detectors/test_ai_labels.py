@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from PIL import Image, PngImagePlugin
 
 from authcheck.detectors.ai_labels import AiLabelsDetector, generator_named
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
+from authcheck.pipeline.probe import probe
 from authcheck.pipeline.verdict import decide
 from tests.detectors.test_metadata import BILLION_LAUGHS, KLING, XMP_DST
 from tests.mediagen import ffmpeg, make_video
@@ -20,65 +20,8 @@ from tests.mediagen import ffmpeg, make_video
 MIME = {"image": "image/octet-stream", "video": "video/octet-stream", "audio": "audio/mpeg"}
 
 
-def _ffprobe_dict(path: Path) -> dict[str, Any]:
-    """The probe dict shape of ProbeResult.to_dict(), from ffprobe (until pipeline.probe exists)."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    data = json.loads(out.stdout)
-    fmt, streams = data.get("format", {}), data.get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), {})
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
-    rate = video.get("avg_frame_rate", "0/1")
-    num, _, den = rate.partition("/")
-    keys = (
-        "index",
-        "codec_type",
-        "codec_name",
-        "profile",
-        "width",
-        "height",
-        "pix_fmt",
-        "r_frame_rate",
-        "avg_frame_rate",
-        "nb_frames",
-        "bit_rate",
-        "duration",
-        "tags",
-    )
-    return {
-        "container": fmt.get("format_name"),
-        "duration": float(fmt["duration"]) if "duration" in fmt else None,
-        "width": video.get("width"),
-        "height": video.get("height"),
-        "fps": float(num) / float(den) if den and float(den) else None,
-        "video_codec": video.get("codec_name"),
-        "audio_codec": audio.get("codec_name"),
-        "bit_rate": fmt.get("bit_rate"),
-        "tags": fmt.get("tags", {}),
-        "streams": [{k: s.get(k) for k in keys} for s in streams],
-        "gop": None,
-    }
-
-
 def probe_dict(path: Path, kind: str) -> dict[str, Any]:
-    """The real probe stage's dict when it exists, else the same shape from ffprobe."""
-    try:
-        from authcheck.pipeline.probe import probe
-    except ImportError:
-        return _ffprobe_dict(path)
+    """The probe stage's dict, as the pipeline hands it to detectors."""
     return probe(path, kind).to_dict()
 
 
