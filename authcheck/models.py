@@ -194,7 +194,10 @@ class ProvenanceReport(models.Model):
 
 
 class Signal(models.Model):
-    """Output of one detector version on one media."""
+    """What one detector version found on one media: evidence only, written when its run ends.
+
+    Whether the detector is still to run, running, or was set aside lives on ``DetectorRun``.
+    """
 
     media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="signals")
     detector = models.CharField(max_length=60)
@@ -215,6 +218,45 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.detector} v{self.version} on media {self.media_id}: {self.label}"
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
+
+
+class DetectorRun(models.Model):
+    """The work of running one detector version on one media: state, attempts and timings.
+
+    One row per (media, detector, version), like the scanner results of addons-server: the
+    state is its own column, and ``signal`` points at the evidence once the run is over.
+    """
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="detector_runs")
+    detector = models.CharField(max_length=60)
+    version = models.CharField(max_length=20)
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    signal = models.OneToOneField(
+        Signal, null=True, blank=True, on_delete=models.SET_NULL, related_name="run"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media", "detector", "version"], name="uniq_run_per_detector_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.detector} v{self.version} on media {self.media_id}: {self.state}"
 
 
 class VerdictLabel(models.TextChoices):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from authcheck import selectors
-from authcheck.models import Check, CheckStage, Media, Signal, Verdict
+from authcheck.models import Check, CheckStage, DetectorRun, Media, Signal, Verdict
+from authcheck.selectors import CheckEvidence, MediaEvidence
 
 
 def _iso(value: Any) -> str | None:
@@ -42,8 +43,9 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
 
 
 def signal_to_dict(signal: Signal) -> dict[str, Any]:
-    """One detector's output."""
+    """One detector's output (``id`` is what ``verdict.issued`` audit events cite)."""
     return {
+        "id": signal.pk,
         "detector": signal.detector,
         "version": signal.version,
         "label": signal.label,
@@ -51,6 +53,17 @@ def signal_to_dict(signal: Signal) -> dict[str, Any]:
         "evidence": signal.evidence,
         "runtime_ms": round(signal.runtime_ms, 2),
         "error": signal.error or None,
+    }
+
+
+def run_to_dict(run: DetectorRun) -> dict[str, Any]:
+    """A detector run still under way: progress, not evidence."""
+    return {
+        "detector": run.detector,
+        "version": run.version,
+        "state": run.state,
+        "attempts": run.attempts,
+        "started": _iso(run.started_at),
     }
 
 
@@ -75,12 +88,17 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
     return links
 
 
-def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
-    """The full JSON of a check: status, stages, verdict, provenance, signals, similar, links."""
+def check_to_dict(
+    check: Check, base: str = "", evidence: CheckEvidence | None = None
+) -> dict[str, Any]:
+    """The full JSON of a check: status, stages, verdict, the evidence of that verdict
+    (provenance, signals, similar), detector runs under way (progress) and links.
+
+    Queries unless ``check`` comes from ``selectors.checks_with_evidence``."""
     media = check.media if check.media_id else None
     history = selectors.verdicts_of(check)
     current = selectors.verdict_current_of(history)
-    report = selectors.report_latest(media) if media else None
+    evidence = evidence or selectors.check_evidence(check)
     return {
         "id": check.pk,
         "status": check.status,
@@ -101,9 +119,10 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
         "verdict": verdict_to_dict(current) if current else None,
         "verdict_history": [verdict_to_dict(v) for v in history if current and v.pk != current.pk],
         "media": media_to_dict(media) if media else None,
-        "provenance": report.report if report else None,
-        "signals": [signal_to_dict(s) for s in selectors.signals_of(media)] if media else [],
-        "similar": check.similar,
+        "provenance": evidence.report.report if evidence.report else None,
+        "signals": [signal_to_dict(s) for s in evidence.signals],
+        "progress": [run_to_dict(r) for r in evidence.progress],
+        "similar": list(evidence.similar),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
@@ -111,16 +130,15 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
     }
 
 
-def media_report_to_dict(media: Media, base: str = "") -> dict[str, Any]:
-    """A known media with its latest report and the latest verdict of its checks."""
-    report = selectors.report_latest(media)
-    check = selectors.check_latest_for_media(media)
-    verdict = selectors.verdict_current(check) if check else None
+def media_report_to_dict(media: Media, shown: MediaEvidence, base: str = "") -> dict[str, Any]:
+    """A known media with one verdict (``selectors.media_evidence_for``) and its evidence."""
+    evidence = shown.evidence
+    report = evidence.report if evidence else None
     return {
         "media": media_to_dict(media),
         "provenance": report.report if report else None,
-        "signals": [signal_to_dict(s) for s in selectors.signals_of(media)],
-        "verdict": verdict_to_dict(verdict) if verdict else None,
-        "check_id": check.pk if check else None,
+        "signals": [signal_to_dict(s) for s in evidence.signals] if evidence else [],
+        "verdict": verdict_to_dict(shown.verdict) if shown.verdict else None,
+        "check_id": shown.check_id,
         "links": {"self": f"{base}/api/v1/media/{media.sha256}"},
     }

@@ -1,10 +1,41 @@
-"""The read side: querysets for the API, the dashboard and the command line."""
+"""The read side: querysets for the API, the dashboard and the command line.
+
+Helpers that take a check read its related rows through ``check.verdicts.all()`` and
+``media.<related>.all()``, so a queryset passed through ``checks_with_evidence`` answers them
+from its prefetch (a constant number of queries per page); without it each helper queries.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from authcheck.models import Check, Media, ProvenanceReport, Signal, User, Verdict
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from authcheck.models import (
+    Check,
+    CheckStatus,
+    DetectorRun,
+    Media,
+    ProvenanceReport,
+    RunState,
+    Signal,
+    User,
+    Verdict,
+    VerdictLabel,
+)
+
+UNFINISHED_RUNS = (RunState.PENDING, RunState.RUNNING)
 
 # A reviewer's decision outranks the automated verdict, even one that arrived later.
 _REVIEWS_FIRST = Case(
@@ -31,9 +62,25 @@ def with_current_label(checks: QuerySet[Check]) -> QuerySet[Check]:
     )
 
 
+def checks_with_evidence(checks: QuerySet[Check]) -> QuerySet[Check]:
+    """Prefetch what ``check_evidence`` and the presenters read, whatever the page size."""
+    return checks.select_related("media", "submitter").prefetch_related(
+        "stages",
+        Prefetch("verdicts", queryset=Verdict.objects.select_related("author").order_by("-id")),
+        Prefetch(
+            "media__provenance_reports", queryset=ProvenanceReport.objects.defer("raw_manifest")
+        ),
+        Prefetch("media__signals", queryset=Signal.objects.order_by("detector", "-id")),
+        Prefetch(
+            "media__detector_runs",
+            queryset=DetectorRun.objects.filter(state__in=UNFINISHED_RUNS).order_by("detector"),
+        ),
+    )
+
+
 def check_get_for(user: User, check_id: int) -> Check:
     """One check if the user may see it; raises Check.DoesNotExist otherwise (a 404, not 403)."""
-    return checks_visible_to(user).select_related("media", "submitter").get(pk=check_id)
+    return checks_with_evidence(checks_visible_to(user)).get(pk=check_id)
 
 
 def verdict_current(check: Check) -> Verdict | None:
@@ -50,25 +97,104 @@ def verdict_current_of(history: list[Verdict]) -> Verdict | None:
 
 
 def verdicts_of(check: Check) -> list[Verdict]:
-    """Every verdict of a check, newest first."""
-    return list(Verdict.objects.filter(check_ref=check).select_related("author").order_by("-id"))
+    """Every verdict of a check, newest first (from the prefetch when there is one)."""
+    return sorted(check.verdicts.all(), key=lambda v: -v.pk)
 
 
-def report_latest(media: Media) -> ProvenanceReport | None:
-    """The newest C2PA report of a media."""
-    return ProvenanceReport.objects.filter(media=media).order_by("-id").first()
+def verdict_automated_of(history: list[Verdict]) -> Verdict | None:
+    """The automated verdict among a check's verdicts (there is at most one)."""
+    return next((v for v in history if v.author_id is None), None)
 
 
-def signals_of(media: Media) -> list[Signal]:
-    """Every stored signal of a media, newest detector versions first."""
-    return list(Signal.objects.filter(media=media).order_by("detector", "-id"))
+@dataclass(frozen=True)
+class CheckEvidence:
+    """What a check's verdict rests on, and the detector work still under way.
+
+    ``report`` and ``signals`` are exactly those of the automated verdict's recorded versions
+    (trust configuration hash, SDK version, detector versions); a check without a verdict has
+    none yet, and its unfinished detector runs are ``progress``, never evidence.
+    """
+
+    report: ProvenanceReport | None
+    signals: tuple[Signal, ...]
+    progress: tuple[DetectorRun, ...]
+    similar: tuple[dict[str, Any], ...]
+
+
+def evidence_pick(
+    media: Media, *, trust: str, sdk: str, detectors: Mapping[str, str]
+) -> tuple[ProvenanceReport | None, tuple[Signal, ...]]:
+    """The media's report under ``trust``/``sdk`` and its signals of exactly those detector
+    versions. Used when a verdict is issued and whenever its evidence is shown, so both agree.
+    Reads ``media.provenance_reports`` and ``media.signals`` (prefetched or one query each)."""
+    report = next(
+        (
+            r
+            for r in media.provenance_reports.all()
+            if r.trust_version == trust and r.sdk_version == sdk
+        ),
+        None,
+    )
+    signals = sorted(
+        (s for s in media.signals.all() if detectors.get(s.detector) == s.version),
+        key=lambda s: s.detector,
+    )
+    return report, tuple(signals)
+
+
+def check_evidence(check: Check) -> CheckEvidence:
+    """The one evidence selector: the API, the CLI and the dashboard show what this returns."""
+    media = check.media if check.media_id else None
+    unfinished = check.status in {CheckStatus.QUEUED, CheckStatus.RUNNING}
+    progress = (
+        tuple(r for r in media.detector_runs.all() if r.state in UNFINISHED_RUNS)
+        if media is not None and unfinished
+        else ()
+    )
+    similar = tuple(check.similar or ())
+    verdict = verdict_automated_of(verdicts_of(check))
+    if media is None or verdict is None or verdict.label == VerdictLabel.ERROR:
+        return CheckEvidence(report=None, signals=(), progress=progress, similar=similar)
+    versions = verdict.versions or {}
+    report, signals = evidence_pick(
+        media,
+        trust=str(versions.get("trust", "")),
+        sdk=str(versions.get("c2pa_sdk", "")),
+        detectors=versions.get("detectors") or {},
+    )
+    return CheckEvidence(report=report, signals=signals, progress=progress, similar=similar)
+
+
+@dataclass(frozen=True)
+class MediaEvidence:
+    """What ``GET /media/{sha256}`` shows: one verdict, its check (if visible) and evidence."""
+
+    verdict: Verdict | None
+    check_id: int | None
+    evidence: CheckEvidence | None
+
+
+def media_evidence_for(user: User, media: Media) -> MediaEvidence:
+    """The verdict shown with a media, computed once: that of the caller's newest visible
+    finished check of it, else the automated verdict of its newest check (derived from the bytes
+    alone: no check id, reviewer or note), each with the evidence it rests on."""
+    visible = (
+        checks_with_evidence(checks_visible_to(user).filter(media=media))
+        .exclude(status=CheckStatus.QUEUED)
+        .first()
+    )
+    if visible is not None:
+        return MediaEvidence(verdict_current(visible), visible.pk, check_evidence(visible))
+    newest = (
+        checks_with_evidence(Check.objects.filter(media=media, verdicts__author__isnull=True))
+        .order_by("-id")
+        .first()
+    )
+    if newest is None:
+        return MediaEvidence(None, None, None)
+    return MediaEvidence(verdict_automated_of(verdicts_of(newest)), None, check_evidence(newest))
 
 
 def media_by_sha(sha256: str) -> Media | None:
     """A known media by its SHA-256, or None."""
     return Media.objects.filter(sha256=sha256.lower()).first()
-
-
-def check_latest_for_media(media: Media) -> Check | None:
-    """The newest finished check of a media."""
-    return Check.objects.filter(media=media).exclude(status="queued").order_by("-id").first()

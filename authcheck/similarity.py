@@ -94,26 +94,20 @@ def chunk_neighbours(chunk: int, radius: int) -> list[int]:
     return values
 
 
-def frame_hashes_store(media_id: int, hashes: list[dict[str, Any]]) -> None:
-    """Store a media's frame hashes; storing the same hashes again changes nothing."""
-    rows = []
-    for entry in hashes:
-        text = _normalise(entry["hash"])
-        chunks = hash_chunks(text)
-        rows.append(
-            FrameHash(
-                media_id=media_id,
-                frame_index=int(entry.get("frame_index", 0)),
-                timestamp=float(entry.get("timestamp", 0.0)),
-                variant=str(entry.get("variant", "full"))[:20],
-                quality=max(0, min(100, int(entry.get("quality", 0)))),
-                hash=text,
-                **{f"h{k}": word for k, word in enumerate(_halves(int(text, 16)))},
-                **{f"c{i}": chunk for i, chunk in enumerate(chunks)},
-            )
-        )
-    # The unique (media, frame_index, variant) constraint makes a second store a no-op.
-    FrameHash.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+def frame_hash_row(media_id: int, entry: dict[str, Any]) -> FrameHash:
+    """An unsaved FrameHash for one hash entry of the near-duplicate detector (stored by
+    ``services.similar.frame_hashes_store``: writes belong to the services)."""
+    text = _normalise(entry["hash"])
+    return FrameHash(
+        media_id=media_id,
+        frame_index=int(entry.get("frame_index", 0)),
+        timestamp=float(entry.get("timestamp", 0.0)),
+        variant=str(entry.get("variant", "full"))[:20],
+        quality=max(0, min(100, int(entry.get("quality", 0)))),
+        hash=text,
+        **{f"h{k}": word for k, word in enumerate(_halves(int(text, 16)))},
+        **{f"c{i}": chunk for i, chunk in enumerate(hash_chunks(text))},
+    )
 
 
 def similar_find(

@@ -24,12 +24,11 @@ def main() -> None:
     data_dir = django_setup()
     from django.test import Client
 
-    from authcheck import tasks
-    from authcheck.services import processing
+    from authcheck.services import dispatch, processing
 
     # The baseline runs the analysis synchronously below; keep the in-process task runner
     # from racing it for the same check.
-    tasks.enqueue_check = lambda check_id: None
+    dispatch.enqueue_check = lambda check_id: None
     from tests.mediagen import make_image
 
     image = make_image(data_dir / "bench.jpg", size=(1280, 720)).read_bytes()

@@ -50,7 +50,7 @@ def _isolated_media(settings, tmp_path: Path) -> None:
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Records the check ids that would be sent to a worker (nothing runs)."""
     sent: list[int] = []
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", sent.append)
+    monkeypatch.setattr("authcheck.services.dispatch.enqueue_check", sent.append)
     return sent
 
 

@@ -75,7 +75,11 @@ class VerdictFactory(DjangoModelFactory):
     label = VerdictLabel.NO_PROVENANCE
     summary = "No Content Credentials and no signal: this is not evidence of authenticity."
     rule = "no_provenance"
-    versions = factory.LazyFunction(lambda: {"rules": "1"})
+    # The versions the evidence is picked by (selectors.check_evidence): a SignalFactory
+    # signal (ai_labels v1) is evidence of this verdict, a report under trust "t1" too.
+    versions = factory.LazyFunction(
+        lambda: {"rules": "1", "trust": "t1", "c2pa_sdk": "sdk1", "detectors": {"ai_labels": "1"}}
+    )
 
 
 class SignalFactory(DjangoModelFactory):

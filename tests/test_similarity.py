@@ -15,6 +15,7 @@ from authcheck.models import Check, FrameHash, Media, User
 from authcheck.pipeline.frames import sample_frames
 from authcheck.pipeline.probe import probe
 from authcheck.pipeline.sandbox import Limits
+from authcheck.services.similar import frame_hashes_store
 from tests.mediagen import letterboxed_copy, make_lavfi_clip, make_video
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,8 @@ def test_storing_hashes_twice_stores_them_once() -> None:
     media = _media("a")
     entries = [_entry(random.Random(i).getrandbits(256), i) for i in range(5)]
     entries.append(_entry((1 << 256) - 1, 5))  # every 64-bit word negative as a signed bigint
-    similarity.frame_hashes_store(media.pk, entries)
-    similarity.frame_hashes_store(media.pk, entries)
+    frame_hashes_store(media.pk, entries)
+    frame_hashes_store(media.pk, entries)
     rows = FrameHash.objects.filter(media=media)
     assert rows.count() == 6
     row = rows.get(frame_index=2)
@@ -85,7 +86,7 @@ def test_the_chunk_prefilter_finds_exactly_what_a_brute_force_scan_finds() -> No
     for i, plant in enumerate(plants):
         stored[_media(f"p{i}").pk] = [rng.getrandbits(256), plant]
     for media_id, values in stored.items():
-        similarity.frame_hashes_store(media_id, [_entry(v, f) for f, v in enumerate(values)])
+        frame_hashes_store(media_id, [_entry(v, f) for f, v in enumerate(values)])
 
     found = similarity.similar_find([_entry(q, f) for f, q in enumerate(query)], None, limit=100)
 
@@ -107,9 +108,9 @@ def test_matches_name_the_earliest_check_and_skip_excluded_and_low_quality_media
     first = _check(earlier)
     _check(earlier)
     _check(mine)
-    similarity.frame_hashes_store(earlier.pk, [_entry(_flip(value, [1, 2]), 7)])
-    similarity.frame_hashes_store(mine.pk, [_entry(value, 0)])
-    similarity.frame_hashes_store(flat.pk, [_entry(value, 0, quality=10)])
+    frame_hashes_store(earlier.pk, [_entry(_flip(value, [1, 2]), 7)])
+    frame_hashes_store(mine.pk, [_entry(value, 0)])
+    frame_hashes_store(flat.pk, [_entry(value, 0, quality=10)])
 
     (match,) = similarity.similar_find([_entry(value, 3)], exclude_media_id=mine.pk)
     assert (match.media_id, match.check_id, match.sha256) == (earlier.pk, first.pk, earlier.sha256)
@@ -140,8 +141,8 @@ def test_a_letterboxed_reencoded_copy_is_traced_to_its_original(tmp_path: Path) 
     other = make_lavfi_clip(tmp_path / "life.mp4", life, seconds=4)
     source, unrelated = _media("orig"), _media("life")
     source_check = _check(source)
-    similarity.frame_hashes_store(source.pk, _trace_hashes(original))
-    similarity.frame_hashes_store(unrelated.pk, _trace_hashes(other))
+    frame_hashes_store(source.pk, _trace_hashes(original))
+    frame_hashes_store(unrelated.pk, _trace_hashes(other))
 
     matches = similarity.similar_find(_trace_hashes(copy), exclude_media_id=None)
 

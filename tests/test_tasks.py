@@ -10,7 +10,7 @@ import pytest
 
 from authcheck import tasks
 from authcheck.models import Check, User
-from authcheck.services import checks
+from authcheck.services import checks, dispatch, publish
 from tests.mediagen import make_image
 
 
@@ -40,7 +40,7 @@ def test_a_failed_publish_leaves_the_check_queued_for_the_sweeper(
     def broker_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(tasks.check_process_task, "delay", broker_down)
+    monkeypatch.setattr(publish, "check_publish", broker_down)
     user = User.objects.create(username="b", role="journalist")
     data = make_image(tmp_path / "p.png").read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
@@ -54,8 +54,8 @@ def test_the_celery_task_processes_through_the_fan_out(
 ) -> None:
     settings.AUTHCHECK_DETECTORS = ["tests.services.fake_detectors.LoudnessDetector"]
     sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(tasks, "enqueue_detector", lambda c, d: sent.append((c, d)))
-    monkeypatch.setattr(tasks, "enqueue_check", lambda c: None)
+    monkeypatch.setattr(publish, "detector_publish", lambda c, d: sent.append((c, d)))
+    monkeypatch.setattr(dispatch, "enqueue_check", lambda c: None)
     user = User.objects.create(username="c", role="journalist")
     from tests.mediagen import make_audio
 

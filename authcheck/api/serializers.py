@@ -11,7 +11,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from authcheck.models import CheckClient, CheckStatus, ReviewDecision, VerdictLabel
+from authcheck.models import CheckClient, CheckStatus, ReviewDecision, RunState, VerdictLabel
 from authcheck.pipeline.fetch import MAX_URL_LENGTH
 
 TEXT_LIMIT = 4000
@@ -26,15 +26,9 @@ NOT_ONLY_WHITESPACE = (
 # --- requests ------------------------------------------------------------------------------------
 
 
-class CheckCreateSerializer(serializers.Serializer):
-    """``POST /checks``: exactly one of ``url`` (JSON or form field) and ``file`` (multipart)."""
+class _SubmissionFields(serializers.Serializer):
+    """What every form of ``POST /checks`` shares: the one description of those fields."""
 
-    url = serializers.CharField(
-        required=False, max_length=TEXT_LIMIT, trim_whitespace=True, help_text="media URL"
-    )
-    file = serializers.FileField(
-        required=False, allow_empty_file=True, use_url=False, help_text="media file"
-    )
     page_url = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, default="",
         help_text="page the media was found on (recorded, never fetched)",
@@ -49,6 +43,20 @@ class CheckCreateSerializer(serializers.Serializer):
         help_text="which client submits (the browser extension says so)",
     )
 
+
+class CheckCreateSerializer(_SubmissionFields):
+    """``POST /checks``: exactly one of ``url`` (JSON or form field) and ``file`` (multipart).
+
+    ``url`` is checked here only for length; ``validate_url`` gives its own codes (url_scheme,
+    url_blocked, ...) for the rest."""
+
+    url = serializers.CharField(
+        required=False, max_length=MAX_URL_LENGTH, trim_whitespace=True, help_text="media URL"
+    )
+    file = serializers.FileField(
+        required=False, allow_empty_file=True, use_url=False, help_text="media file"
+    )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Exactly one source: a URL or a file."""
         if ("url" in attrs) == ("file" in attrs):
@@ -56,7 +64,7 @@ class CheckCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class CheckCreateJsonSerializer(serializers.Serializer):
+class CheckCreateJsonSerializer(_SubmissionFields):
     """The JSON form of ``POST /checks`` (schema only)."""
 
     # What the schema can say of validate_url: an http(s) URL of bounded length. Whether its
@@ -64,29 +72,29 @@ class CheckCreateJsonSerializer(serializers.Serializer):
     url = serializers.RegexField(
         URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the media"
     )
-    page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    client = serializers.ChoiceField(
-        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
-    )
 
 
-class CheckCreateUploadSerializer(serializers.Serializer):
+class CheckCreateUploadSerializer(_SubmissionFields):
     """The multipart form of ``POST /checks`` (schema only)."""
 
     file = serializers.FileField()
-    page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    client = serializers.ChoiceField(
-        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
-    )
+
+
+class NoteField(serializers.CharField):
+    """A reviewer's note: NUL (which PostgreSQL cannot store) becomes U+FFFD, visibly, instead
+    of failing a request the schema calls valid; every other character is kept as written."""
+
+    def to_internal_value(self, data: Any) -> str:
+        """The note with NUL replaced."""
+        text = data.replace("\x00", "\ufffd") if isinstance(data, str) else data
+        return str(super().to_internal_value(text))
 
 
 class ReviewCreateSerializer(serializers.Serializer):
     """``POST /checks/{id}/reviews``."""
 
     decision = serializers.ChoiceField(choices=ReviewDecision.choices)
-    note = serializers.CharField(
+    note = NoteField(
         max_length=10000,
         validators=[RegexValidator(NOT_ONLY_WHITESPACE, message="the note may not be blank")],
         help_text="the evidence the decision rests on",
@@ -139,6 +147,9 @@ class VerdictSerializer(serializers.Serializer):
 
 
 class SignalSerializer(serializers.Serializer):
+    """What one detector version found: evidence of the verdict (``id`` as audited)."""
+
+    id = serializers.IntegerField()
     detector = serializers.CharField()
     version = serializers.CharField()
     label = serializers.CharField()
@@ -146,6 +157,16 @@ class SignalSerializer(serializers.Serializer):
     evidence = serializers.DictField()
     runtime_ms = serializers.FloatField()
     error = serializers.CharField(allow_null=True)
+
+
+class DetectorRunSerializer(serializers.Serializer):
+    """A detector run still under way: progress, never evidence."""
+
+    detector = serializers.CharField()
+    version = serializers.CharField()
+    state = serializers.ChoiceField(choices=RunState.choices)
+    attempts = serializers.IntegerField()
+    started = serializers.DateTimeField(allow_null=True)
 
 
 class MediaSerializer(serializers.Serializer):
@@ -193,8 +214,12 @@ class CheckSerializer(serializers.Serializer):
     verdict = VerdictSerializer(allow_null=True)
     verdict_history = VerdictSerializer(many=True)
     media = MediaSerializer(allow_null=True)
-    provenance = serializers.DictField(allow_null=True, help_text="C2PA report (SPEC section 3)")
-    signals = SignalSerializer(many=True)
+    provenance = serializers.DictField(
+        allow_null=True,
+        help_text="the C2PA report (SPEC section 3) the automated verdict was issued against",
+    )
+    signals = SignalSerializer(many=True, help_text="the signals the verdict rests on")
+    progress = DetectorRunSerializer(many=True, help_text="detector runs still under way")
     similar = serializers.ListField(child=serializers.DictField())
     error = ErrorSerializer(allow_null=True)
     links = CheckLinksSerializer()

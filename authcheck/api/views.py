@@ -35,7 +35,7 @@ from authcheck.api.cors import cors_headers, is_preflight
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
 from authcheck.api.filters import CheckFilter
 from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
-from authcheck.models import AuditEvent, Check, Media, User, Verdict
+from authcheck.models import AuditEvent, Check, User
 from authcheck.services import checks as check_service
 from authcheck.services.audit import audit_events_for_check, audit_verify
 from authcheck.services.reviews import review_record
@@ -201,8 +201,7 @@ class CheckListCreateView(ApiView):
         """Checks the caller may see, newest first."""
         if getattr(self, "swagger_fake_view", False):
             return Check.objects.none()
-        visible = selectors.checks_visible_to(self.request.user)
-        return visible.select_related("media", "submitter").prefetch_related("stages")
+        return selectors.checks_with_evidence(selectors.checks_visible_to(self.request.user))
 
     @extend_schema(
         operation_id="checks_list",
@@ -362,18 +361,6 @@ class VerifyView(ApiView):
         return Response(verify_upload(upload, name))
 
 
-def _media_verdict_for(user: User, media: Media) -> tuple[Verdict | None, int | None]:
-    """The verdict shown with a media: that of the caller's newest visible check of it, else the
-    automated verdict of its newest check (derived from the bytes alone: no reviewer, no note)."""
-    visible = selectors.checks_visible_to(user).filter(media=media).exclude(status="queued").first()
-    if visible is not None:
-        return selectors.verdict_current(visible), visible.pk
-    automated = (
-        Verdict.objects.filter(check_ref__media=media, author__isnull=True).order_by("-id").first()
-    )
-    return automated, None
-
-
 class MediaView(ApiView):
     """``GET /media/{sha256}``."""
 
@@ -401,11 +388,8 @@ class MediaView(ApiView):
         media = selectors.media_by_sha(sha256)
         if media is None:
             raise NotFound("no media with this sha256")
-        body = presenters.media_report_to_dict(media)
-        verdict, check_id = _media_verdict_for(request.user, media)
-        body["verdict"] = presenters.verdict_to_dict(verdict) if verdict else None
-        body["check_id"] = check_id
-        return Response(body)
+        shown = selectors.media_evidence_for(request.user, media)
+        return Response(presenters.media_report_to_dict(media, shown))
 
 
 # --- schema and docs ---------------------------------------------------------------------------

@@ -11,16 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+# Frames are sampled by the pipeline; detectors receive them in their context.
+from authcheck.pipeline.frames import Frame
 
-@dataclass(frozen=True)
-class Frame:
-    """One sampled frame: a small RGB array (H x W x 3, uint8) and where it came from."""
-
-    index: int
-    timestamp: float
-    keyframe: bool
-    rgb: Any  # numpy.ndarray; typed loosely so the contract does not import numpy
-    thumbnail_jpeg: bytes = b""
+__all__ = ["Detector", "DetectorContext", "Frame", "SignalResult", "abstain"]
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,11 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from authcheck.detectors.base import Frame
 from authcheck.errors import MediaError, MediaTooLarge
 from authcheck.pipeline.probe import PIL_FORMATS, finite_float
 from authcheck.pipeline.sandbox import Limits, hardened_input_args, input_url, run_tool
 
-__all__ = ["sample_frames", "thumbnail_jpeg"]
+__all__ = ["Frame", "sample_frames", "thumbnail_jpeg"]
 
 THUMB_SIDE = 160
 RUN_POSITIONS = 3
@@ -63,6 +62,17 @@ BATCH_INPUTS = 4  # open inputs (each with its own decoder) per ffmpeg run: boun
 DECODE_BUDGET = 0.1  # share of the clip's frames that accurate seeks may decode
 DEFAULT_FPS = 25.0
 MAX_IMAGE_PIXELS = 50_000_000
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One sampled frame: a small RGB array (H x W x 3, uint8) and where it came from."""
+
+    index: int
+    timestamp: float
+    keyframe: bool
+    rgb: Any  # numpy.ndarray
+    thumbnail_jpeg: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,51 @@
-"""The write side of checks: submit, claim, finish, fail, each audited in its transaction.
+"""Submitting checks: validate, store an upload once, answer known media at once, or queue.
 
-A check moves ``queued -> running -> done | failed``. Claims are conditional UPDATEs so a task
-delivered twice, or redelivered after a crash, runs the work at most once at a time; a claim
-counts an attempt, and a check whose attempts run out fails as ``poison_input`` instead of
-crashing workers forever.
+The state changes that follow (claim, release, media attached, stages, verdict) live in
+``services.lifecycle``; this module re-exports the ones callers already use from here.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from authcheck.errors import AuthcheckError
-from authcheck.models import (
-    Check,
-    CheckClient,
-    CheckStage,
-    CheckStatus,
-    Media,
-    SourceType,
-    StageState,
-    User,
-    Verdict,
-)
+from authcheck.jsonsafe import clean_text
+from authcheck.limits import fetch_policy
+from authcheck.models import Check, CheckClient, CheckStatus, Media, SourceType, User
 from authcheck.pipeline import hashing
-from authcheck.pipeline.fetch import FetchPolicy, validate_url
-from authcheck.pipeline.verdict import Decision
+from authcheck.pipeline.fetch import validate_url
+from authcheck.services import processing
 from authcheck.services.audit import actor_of, audit_record
+from authcheck.services.dispatch import check_enqueue_on_commit
+from authcheck.services.lifecycle import (
+    check_claim,
+    check_release,
+    media_attached_record,
+    stages_init,
+    verdict_issue,
+)
 from authcheck.services.media import media_adopt, tmp_dir
+
+__all__ = [
+    "Submission",
+    "check_claim",
+    "check_create",
+    "check_enqueue_on_commit",
+    "check_release",
+    "checks_sweep",
+    "fetch_policy",
+    "verdict_issue",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +59,6 @@ class Submission:
 
     check: Check
     known: bool
-
-
-def fetch_policy() -> FetchPolicy:
-    """The fetch limits configured for this deployment."""
-    loopback = settings.AUTHCHECK_FETCH_ALLOW_LOOPBACK
-    return FetchPolicy(
-        max_bytes=settings.AUTHCHECK_FETCH_MAX_BYTES,
-        timeout_seconds=float(settings.AUTHCHECK_FETCH_TIMEOUT_SECONDS),
-        max_redirects=settings.AUTHCHECK_FETCH_MAX_REDIRECTS,
-        allow_loopback=loopback,
-        allowed_ports=None if loopback else frozenset({80, 443}),
-    )
-
-
-def _clean_text(value: str, limit: int) -> str:
-    """Drop NUL and other control characters (PostgreSQL rejects NUL) and cap the length."""
-    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
-    return cleaned[:limit]
-
-
-def _stages_init(check: Check, names: tuple[str, ...]) -> None:
-    CheckStage.objects.bulk_create(
-        CheckStage(check_ref=check, name=name, position=i) for i, name in enumerate(names)
-    )
 
 
 def _received(fileobj: IO[bytes]) -> hashing.Stored | None:
@@ -124,30 +108,31 @@ def check_create(
     """
     if (url is None) == (upload is None):
         raise AuthcheckError("give exactly one of a URL or a file", code="invalid_request")
-    from authcheck.services import processing
-
     fields: dict[str, Any] = {
         "submitter": user,
         "client": client if client in CheckClient.values else CheckClient.API,
-        "page_url": _clean_text(page_url, 4000),
-        "note": _clean_text(note, 4000),
+        "page_url": clean_text(page_url, 4000),
+        "note": clean_text(note, 4000),
     }
     if url is not None:
         fields.update(source_type=SourceType.URL, source_url=validate_url(url, fetch_policy()))
         stages: tuple[str, ...] = URL_STAGES
         media = None
+        done: dict[str, Any] = {}
     else:
         assert upload is not None
+        started = timezone.now()
         media = _store_upload(upload)
+        done = {"hash": (started, timezone.now(), "hashed while the upload was stored")}
         fields.update(
             source_type=source_type or SourceType.UPLOAD,
             media=media,
-            original_filename=_clean_text(Path(filename).name, 255),
+            original_filename=clean_text(Path(filename).name, 255),
         )
         stages = FILE_STAGES
     with transaction.atomic():
         check = Check.objects.create(**fields)
-        _stages_init(check, stages)
+        stages_init(check, stages, done=done)
         audit_record(
             actor=actor_of(user),
             action="check.created",
@@ -161,6 +146,8 @@ def check_create(
                 "media": media.sha256 if media else None,
             },
         )
+        if media is not None:
+            media_attached_record(check, media)
         known = media is not None and processing.answer_from_known(check, media)
         if not known and enqueue:
             _pending_cap_enforce(user, check)
@@ -186,157 +173,6 @@ def _pending_cap_enforce(user: User, check: Check) -> None:
             code="queue_full",
             status=429,
         )
-
-
-def check_enqueue_on_commit(check_id: int) -> None:
-    """Queue processing once the surrounding transaction commits (never before)."""
-    from authcheck.tasks import enqueue_check
-
-    Check.objects.filter(pk=check_id).update(last_enqueued_at=timezone.now())
-    transaction.on_commit(lambda: enqueue_check(check_id))
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_is_dead(owner: str) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _claimable(check_id: int, now: datetime) -> Q:
-    """Queued, or running under an expired lease, or running for a process that died here."""
-    claimable = Q(status=CheckStatus.QUEUED) | Q(
-        status=CheckStatus.RUNNING, lease_expires_at__lt=now
-    )
-    owner = (
-        Check.objects.filter(pk=check_id, status=CheckStatus.RUNNING)
-        .values_list("claimed_by", flat=True)
-        .first()
-    )
-    if owner and _owner_is_dead(owner):
-        claimable |= Q(status=CheckStatus.RUNNING, claimed_by=owner)
-    return claimable
-
-
-def detector_enqueue_on_commit(check_id: int, detector: str) -> None:
-    """Queue one detector of a check's fan-out once the surrounding transaction commits."""
-    from authcheck.tasks import enqueue_detector
-
-    transaction.on_commit(lambda: enqueue_detector(check_id, detector))
-
-
-def check_claim(check_id: int) -> Check | None:
-    """Claim a check for this process with a conditional UPDATE; None if it is not ours to run.
-
-    A check redelivered after its worker was killed is taken over at once when the dead
-    process ran on this host, otherwise when its lease expires.
-    """
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.AUTHCHECK_LEASE_SECONDS)
-    with transaction.atomic():
-        claimed = Check.objects.filter(_claimable(check_id, now), pk=check_id).update(
-            status=CheckStatus.RUNNING,
-            attempts=F("attempts") + 1,
-            lease_expires_at=lease,
-            started_at=now,
-            claimed_by=_owner(),
-        )
-        if not claimed:
-            return None
-        check = Check.objects.select_related("media", "submitter").get(pk=check_id)
-        audit_record(
-            actor="system",
-            action="check.started",
-            object_type="check",
-            object_id=check.pk,
-            check_id=check.pk,
-            data={"attempt": check.attempts, "worker": check.claimed_by},
-        )
-    return check
-
-
-def check_release(check: Check) -> None:
-    """Give a claimed check back to the queue (transient failure): the attempt does not count."""
-    Check.objects.filter(pk=check.pk, status=CheckStatus.RUNNING).update(
-        status=CheckStatus.QUEUED,
-        lease_expires_at=None,
-        attempts=F("attempts") - 1,
-        last_enqueued_at=timezone.now(),
-    )
-
-
-def check_attach_media(check: Check, media: Media) -> None:
-    """Record which media a URL check fetched."""
-    Check.objects.filter(pk=check.pk).update(media=media)
-    check.media = media
-
-
-def verdict_issue(
-    check: Check,
-    decision: Decision,
-    versions: dict[str, Any],
-    *,
-    from_status: str = CheckStatus.RUNNING,
-    similar: list[dict[str, Any]] | None = None,
-) -> Verdict | None:
-    """Issue the automated verdict and close the check, atomically and at most once."""
-    failed = decision.label == "error"
-    status = CheckStatus.FAILED if failed else CheckStatus.DONE
-    code, message = (decision.rule.removeprefix("error."), decision.summary) if failed else ("", "")
-    try:
-        with transaction.atomic():
-            closed = Check.objects.filter(pk=check.pk, status=from_status).update(
-                status=status,
-                finished_at=timezone.now(),
-                lease_expires_at=None,
-                error_code=code,
-                error_message=message,
-                similar=similar or [],
-            )
-            if not closed:
-                return None
-            verdict = Verdict.objects.create(
-                check_ref=check,
-                label=decision.label,
-                summary=decision.summary,
-                rule=decision.rule,
-                versions=versions,
-            )
-            audit_record(
-                actor="system",
-                action="verdict.issued",
-                object_type="verdict",
-                object_id=verdict.pk,
-                check_id=check.pk,
-                data={
-                    "label": decision.label,
-                    "rule": decision.rule,
-                    "versions": versions,
-                    "status": status,
-                },
-            )
-    except IntegrityError:
-        log.info("check %s already has an automated verdict", check.pk)
-        return None
-    return verdict
-
-
-def stage_skip_all(check: Check, reason: str) -> None:
-    """Mark every pending stage skipped (used when stored results answer a check)."""
-    CheckStage.objects.filter(check_ref=check, state=StageState.PENDING).update(
-        state=StageState.SKIPPED, error=reason
-    )
 
 
 def checks_sweep(*, requeue_after_seconds: int = 120) -> list[int]:

@@ -1,8 +1,9 @@
-"""Detectors on stored media: frames sampled once, one signal per (media, detector, version).
+"""Detectors on stored media: frames sampled once, one run and one signal per detector version.
 
 Frames are sampled once per media and cached next to it, so the detector tasks of a fan-out do
-not each decode the video again. A signal row is written ``pending`` before its detector runs;
-a detector whose run keeps killing its worker is recorded as an error after two attempts instead
+not each decode the video again. The work of a detector is a ``DetectorRun`` (pending, running,
+done, error; attempts and timings); what it found is a ``Signal``, written when the run ends. A
+detector whose run keeps killing its worker is set aside as an error after two attempts instead
 of being redelivered forever.
 """
 
@@ -17,18 +18,19 @@ import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from authcheck.detectors.base import Detector, DetectorContext, Frame, SignalResult
-from authcheck.detectors.registry import detector_get, detectors_for
 from authcheck.detectors.runner import run_detector
 from authcheck.jsonsafe import json_safe
-from authcheck.models import Media, Signal
+from authcheck.limits import ffmpeg_limits
+from authcheck.models import DetectorRun, Media, RunState, Signal
 from authcheck.pipeline import frames as frames_stage
-from authcheck.pipeline.sandbox import Limits
+from authcheck.registry import detector_get, detectors_for
 from authcheck.services.media import media_path
 
-PENDING = "pending"
 MAX_DETECTOR_ATTEMPTS = 2
+FINISHED = (RunState.DONE, RunState.ERROR)
 
 
 def frames_path(media: Media) -> Path:
@@ -73,12 +75,8 @@ def frames_ensure(media: Media) -> tuple[Frame, ...]:
     path = frames_path(media)
     if path.exists():
         return _frames_load(path)
-    limits = Limits(
-        timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
-        memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
-    )
     frames = frames_stage.sample_frames(
-        media_path(media), media.kind, media.probe or {}, limits=limits
+        media_path(media), media.kind, media.probe or {}, limits=ffmpeg_limits()
     )
     _frames_save(path, frames)
     return frames
@@ -98,15 +96,25 @@ def context_build(media: Media) -> DetectorContext:
 
 
 def detectors_pending(media: Media) -> list[Detector]:
-    """Applicable detectors that have no finished signal for their current version."""
-    done = set(
-        Signal.objects.filter(media=media).exclude(label=PENDING).values_list("detector", "version")
+    """Applicable detectors whose current version has no finished run for this media."""
+    finished = set(
+        DetectorRun.objects.filter(media=media, state__in=FINISHED).values_list(
+            "detector", "version"
+        )
     )
-    return [d for d in detectors_for(media.kind) if (d.name, d.version) not in done]
+    return [d for d in detectors_for(media.kind) if (d.name, d.version) not in finished]
 
 
-def signal_store(media: Media, detector: Detector, result: SignalResult) -> Signal:
-    """Store (or complete the pending row of) a detector's signal."""
+def detector_runs_queue(media: Media, detectors: list[Detector]) -> None:
+    """Record the runs a fan-out is about to send, as ``pending``, so they show as progress."""
+    for detector in detectors:
+        DetectorRun.objects.get_or_create(
+            media=media, detector=detector.name, version=detector.version
+        )
+
+
+def _run_finish(run: DetectorRun, result: SignalResult) -> Signal:
+    """Store what the detector found and close its run, in one transaction."""
     values = {
         "score": result.score,
         "label": result.label[:60],
@@ -114,58 +122,57 @@ def signal_store(media: Media, detector: Detector, result: SignalResult) -> Sign
         "runtime_ms": result.runtime_ms,
         "error": json_safe(result.error),
     }
-    signal, _ = Signal.objects.update_or_create(
-        media=media, detector=detector.name, version=detector.version, defaults=values
-    )
+    with transaction.atomic():
+        signal, _ = Signal.objects.update_or_create(
+            media_id=run.media_id, detector=run.detector, version=run.version, defaults=values
+        )
+        DetectorRun.objects.filter(pk=run.pk).update(
+            state=RunState.ERROR if result.error else RunState.DONE,
+            finished_at=timezone.now(),
+            duration_ms=result.runtime_ms,
+            error=values["error"],
+            signal=signal,
+        )
     return signal
 
 
-def signal_begin(media: Media, detector: Detector) -> bool:
-    """Mark a detector run as started; False when it is finished or has used its attempts."""
+def _set_aside(run: DetectorRun, error: str) -> Signal:
+    return _run_finish(run, SignalResult(label="error", score=None, evidence={}, error=error))
+
+
+def detector_run_begin(media: Media, detector: Detector) -> DetectorRun | None:
+    """Claim a detector run (an attempt); None when it is finished or has used its attempts."""
+    key = {"media": media, "detector": detector.name, "version": detector.version}
     with transaction.atomic():
         try:
             with transaction.atomic():
-                Signal.objects.create(
-                    media=media,
-                    detector=detector.name,
-                    version=detector.version,
-                    label=PENDING,
-                    evidence={"attempts": 1},
-                )
-            return True
+                DetectorRun.objects.create(**key)
         except IntegrityError:
-            pass
-        signal = Signal.objects.select_for_update().get(
-            media=media, detector=detector.name, version=detector.version
-        )
-        if signal.label != PENDING:
-            return False
-        attempts = int(signal.evidence.get("attempts", 0))
-        if attempts >= MAX_DETECTOR_ATTEMPTS:
-            signal_store(
-                media,
-                detector,
-                SignalResult(
-                    label="error",
-                    score=None,
-                    evidence={},
-                    error=f"the detector stopped its worker {attempts} times; it was set aside",
-                ),
+            pass  # queued by the fan-out, or started before by a worker that died
+        run = DetectorRun.objects.select_for_update().get(**key)
+        if run.state in FINISHED:
+            return None
+        if run.attempts >= MAX_DETECTOR_ATTEMPTS:
+            _set_aside(
+                run, f"the detector stopped its worker {run.attempts} times; it was set aside"
             )
-            return False
-        signal.evidence = {"attempts": attempts + 1}
-        signal.save(update_fields=["evidence"])
-        return True
+            return None
+        run.state = RunState.RUNNING
+        run.attempts += 1
+        run.started_at = timezone.now()
+        run.save(update_fields=["state", "attempts", "started_at"])
+        return run
 
 
 def detector_run(media: Media, name: str, ctx: DetectorContext | None = None) -> None:
-    """Run one named detector on a media unless its current signal exists already."""
+    """Run one named detector on a media unless its current run is finished already."""
     detector = detector_get(name)
-    if not signal_begin(media, detector):
+    run = detector_run_begin(media, detector)
+    if run is None:
         return
     # A soft time limit belongs to the task, which records it as such (tasks.detector_task).
     result = run_detector(detector, ctx or context_build(media), reraise=(SoftTimeLimitExceeded,))
-    signal_store(media, detector, result)
+    _run_finish(run, result)
 
 
 def detectors_run_inline(media: Media, pending: list[Detector]) -> None:
@@ -177,24 +184,6 @@ def detectors_run_inline(media: Media, pending: list[Detector]) -> None:
         detector_run(media, detector.name, ctx)
 
 
-def signals_current(media: Media) -> list[dict[str, Any]]:
-    """The finished signals of the configured detector versions, as dicts for the rules."""
-    wanted = {(d.name, d.version) for d in detectors_for(media.kind)}
-    rows = Signal.objects.filter(media=media).exclude(label=PENDING)
-    return [
-        {
-            "detector": s.detector,
-            "version": s.version,
-            "label": s.label,
-            "score": s.score,
-            "evidence": s.evidence,
-            "error": s.error,
-        }
-        for s in rows
-        if (s.detector, s.version) in wanted
-    ]
-
-
 def detector_task_run(check_id: int, name: str) -> None:
     """Run one detector for the media of a check (the body of a fan-out task)."""
     media = Media.objects.filter(checks__pk=check_id).first()
@@ -203,13 +192,12 @@ def detector_task_run(check_id: int, name: str) -> None:
 
 
 def detector_timed_out(check_id: int, name: str) -> None:
-    """Record that a detector ran past its time limit: an error signal, so the check goes on."""
+    """Record that a detector ran past its time limit: an error, so the check goes on."""
     media = Media.objects.filter(checks__pk=check_id).first()
-    if media is not None:
-        signal_store(
-            media,
-            detector_get(name),
-            SignalResult(
-                label="error", score=None, evidence={}, error="the detector exceeded its time limit"
-            ),
-        )
+    if media is None:
+        return
+    detector = detector_get(name)
+    run, _ = DetectorRun.objects.get_or_create(
+        media=media, detector=detector.name, version=detector.version
+    )
+    _set_aside(run, "the detector exceeded its time limit")

@@ -1,35 +1,39 @@
-"""Running a check through the pipeline (SPEC section 5), one recorded stage at a time.
+"""Running a check through the pipeline (SPEC section 5): one orchestrating function.
 
-fetch -> hash & dedupe -> C2PA -> probe -> detectors -> similar -> verdict. Results are stored
-per media (unique per trust configuration and SDK version, per detector version), so media that
-was already examined with the current versions is never examined again.
+``check_process`` -> ``_examine`` reads top to bottom: claim, fetch or store, hash, provenance,
+probe, frames, detectors, similar media, verdict. Each step is a call to a pure stage (in
+``authcheck.pipeline``) or to the one service that stores its result, wrapped in the stage's
+own bookkeeping. Results are stored per media (unique per trust configuration and SDK version,
+per detector version), so media already examined with the current versions is not examined
+again.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 import authcheck
-from authcheck.detectors.registry import detector_versions
 from authcheck.errors import AuthcheckError, FetchError, MediaError, TransientFetchError
-from authcheck.models import Check, CheckStage, CheckStatus, Media, ProvenanceReport, StageState
+from authcheck.limits import fetch_policy, ffmpeg_limits
+from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
 from authcheck.pipeline.verdict import RULES_VERSION, decide
-from authcheck.services import checks, detection
+from authcheck.registry import detector_versions
+from authcheck.selectors import evidence_pick
+from authcheck.services import detection, lifecycle, publish
+from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
 from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
 
 log = logging.getLogger(__name__)
+
+NOTHING_ELSE = frozenset({"absent", "unsupported", "error"})
 
 
 def versions_current(trust_version: str) -> dict[str, Any]:
@@ -43,32 +47,58 @@ def versions_current(trust_version: str) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def stage(check: Check, name: str) -> Iterator[None]:
-    """Record a stage's start, end, outcome and duration around the work it wraps."""
-    rows = CheckStage.objects.filter(check_ref=check, name=name)
-    rows.update(state=StageState.RUNNING, started_at=timezone.now(), error="")
-    started = time.perf_counter()
+# --- the path of a check, in order ---------------------------------------------------------
+
+
+def check_process(check_id: int, *, retry_transient: bool = True, inline: bool = True) -> str:
+    """Run one check to a terminal state (or to its detector fan-out when ``inline`` is false).
+
+    Safe to call twice: returns what happened (done, failed, waiting, not_claimed).
+    """
+    check = lifecycle.check_claim(check_id)
+    if check is None:
+        return "not_claimed"
+    if check.attempts > settings.AUTHCHECK_MAX_ATTEMPTS:
+        _fail(check, _poison(check))
+        return "failed"
     try:
-        yield
-    except BaseException as exc:
-        rows.update(
-            state=StageState.FAILED,
-            finished_at=timezone.now(),
-            duration_ms=(time.perf_counter() - started) * 1000,
-            error=str(exc)[:1000],
+        return _examine(check, inline=inline)
+    except TransientFetchError as exc:
+        if retry_transient:
+            lifecycle.check_release(check, f"transient fetch error: {exc.message}")
+            raise
+        _fail(
+            check, FetchError(f"the URL could not be fetched: {exc.message}", code="fetch_failed")
         )
-        raise
-    rows.update(
-        state=StageState.DONE,
-        finished_at=timezone.now(),
-        duration_ms=(time.perf_counter() - started) * 1000,
-    )
+    except AuthcheckError as exc:
+        _fail(check, exc)
+    except Exception:
+        log.exception("check %s failed unexpectedly", check_id)
+        _fail(
+            check,
+            AuthcheckError(
+                "an internal error stopped the examination; it was logged", code="internal_error"
+            ),
+        )
+    return "failed"
 
 
-def _fetch_media(check: Check) -> Media:
+def _examine(check: Check, *, inline: bool) -> str:
+    """Fetch or store, hash, provenance, probe, frames and detectors, then conclude."""
+    media = check.media or _fetch_and_store(check)
+    report = _provenance(check, media)
+    probe_error = _probe(check, media, report)
+    if probe_error is not None:
+        lifecycle.stage_skip(check, "detectors", f"not run: {probe_error.code}")
+    elif not _detectors(check, media, inline=inline):
+        return "waiting"  # the fan-out's last detector task concludes (check_collect)
+    return _conclude(check, media)
+
+
+def _fetch_and_store(check: Check) -> Media:
+    """URL checks: download (SSRF-safe), then sniff and adopt the bytes as media."""
     with stage(check, "fetch"):
-        fetched = fetch_stage.fetch(check.source_url, tmp_dir(), checks.fetch_policy())
+        fetched = fetch_stage.fetch(check.source_url, tmp_dir(), fetch_policy())
     with stage(check, "hash"):
         try:
             sniffed = hashing.sniff(fetched.path)
@@ -76,8 +106,86 @@ def _fetch_media(check: Check) -> Media:
             fetched.path.unlink(missing_ok=True)
             raise
         media = media_adopt(fetched.path, sha256=fetched.sha256, size=fetched.size, sniffed=sniffed)
-    checks.check_attach_media(check, media)
+    lifecycle.check_attach_media(check, media, final_url=fetched.final_url)
     return media
+
+
+def _provenance(check: Check, media: Media) -> ProvenanceReport:
+    with stage(check, "provenance"):
+        return provenance_ensure(media)
+
+
+def _probe(check: Check, media: Media, report: ProvenanceReport) -> MediaError | None:
+    """Probe; a failure is returned (detectors skipped) when the report still has evidence."""
+    try:
+        with stage(check, "probe"):
+            probe_ensure(media)
+    except MediaError as exc:
+        if report.state in NOTHING_ELSE:
+            raise  # nothing else to go on: the media could not be examined
+        return exc
+    return None
+
+
+def _detectors(check: Check, media: Media, *, inline: bool) -> bool:
+    """Sample frames once, then run (or fan out) the pending detectors; True when all are in.
+
+    The detectors stage spans the fan-out: it is closed by ``check_collect`` once the last
+    detector run has finished.
+    """
+    pending = detection.detectors_pending(media)
+    with stage(check, "detectors", close=inline or not pending):
+        if not pending:
+            return True
+        detection.frames_ensure(media)  # sample once, before the detectors (or the fan-out)
+        if inline:
+            detection.detectors_run_inline(media, pending)
+            return True
+        detection.detector_runs_queue(media, pending)
+    for detector in pending:
+        name = detector.name
+        transaction.on_commit(lambda name=name: _publish_detector(check.pk, name))  # type: ignore[misc]
+    return False
+
+
+def _publish_detector(check_id: int, name: str) -> None:
+    try:
+        publish.detector_publish(check_id, name)
+    except Exception:
+        # The sweeper re-runs the check once its lease expires; finished runs are kept.
+        log.exception("could not publish detector %s of check %s", name, check_id)
+
+
+def _conclude(check: Check, media: Media) -> str:
+    """Similar media, then the verdict on exactly the evidence of the current versions."""
+    versions = versions_current(provenance_ensure(media).trust_version)
+    media = Media.objects.get(pk=media.pk)  # fresh: the detector tasks wrote its signals
+    report, signals = _evidence(media, versions)
+    with stage(check, "similar"):
+        similar = similarity_record(check, media, signals)
+    with stage(check, "verdict"):
+        decision = decide(report.report if report else None, _facts(signals))
+        lifecycle.verdict_issue(
+            check, decision, versions, similar=similar, report=report, signals=signals
+        )
+    return "done"
+
+
+def check_collect(check_id: int) -> str:
+    """Called by each detector task: close the detectors stage and conclude once every
+    detector run has finished (at most once: the verdict is issued once)."""
+    check = (
+        Check.objects.select_related("media")
+        .filter(pk=check_id, status=CheckStatus.RUNNING)
+        .first()
+    )
+    if check is None or check.media is None or detection.detectors_pending(check.media):
+        return "waiting"
+    lifecycle.stage_end(check, "detectors")
+    return _conclude(check, check.media)
+
+
+# --- results stored once per media and version ---------------------------------------------
 
 
 def provenance_ensure(media: Media) -> ProvenanceReport:
@@ -110,170 +218,80 @@ def provenance_ensure(media: Media) -> ProvenanceReport:
 def probe_ensure(media: Media) -> dict[str, Any]:
     """The media's probe data, computed once and kept on the media row."""
     if media.probe is None:
-        limits = probe.Limits(
-            timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
-            memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
-        )
         result = probe.probe(
-            media_path(media), media.kind, limits, max_pixels=settings.AUTHCHECK_MAX_IMAGE_PIXELS
+            media_path(media),
+            media.kind,
+            ffmpeg_limits(),
+            max_pixels=settings.AUTHCHECK_MAX_IMAGE_PIXELS,
         )
         media.probe = result.to_dict()
         Media.objects.filter(pk=media.pk).update(probe=media.probe)
     return media.probe
 
 
-def _current_results(media: Media) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """Stored report and signals for the current versions, or None if anything is missing."""
-    trust = trust_config_current()
-    report = ProvenanceReport.objects.filter(
-        media=media, trust_version=trust.version, sdk_version=provenance.sdk_version()
-    ).first()
-    if report is None or media.probe is None or detection.detectors_pending(media):
-        return None
-    return report.report, detection.signals_current(media)
+def _evidence(
+    media: Media, versions: dict[str, Any]
+) -> tuple[ProvenanceReport | None, tuple[Signal, ...]]:
+    return evidence_pick(
+        media,
+        trust=versions["trust"],
+        sdk=versions["c2pa_sdk"],
+        detectors=versions["detectors"],
+    )
+
+
+def _facts(signals: tuple[Signal, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "detector": s.detector,
+            "version": s.version,
+            "label": s.label,
+            "score": s.score,
+            "evidence": s.evidence,
+            "error": s.error,
+        }
+        for s in signals
+    ]
+
+
+# --- answering at once, and failing ----------------------------------------------------------
 
 
 def answer_from_known(check: Check, media: Media) -> bool:
     """Answer a new check at once when its media was already examined with current versions."""
-    results = _current_results(media)
-    if results is None:
+    trust = trust_config_current()
+    versions = versions_current(trust.version)
+    if media.probe is None or detection.detectors_pending(media):
         return False
-    report, signals = results
-    checks.stage_skip_all(check, "known media: answered from stored results")
-    versions = versions_current(report.get("trust_version", ""))
-    decision = decide(report, signals)
-    similar = similarity_record(check, media)
-    issued = checks.verdict_issue(
-        check, decision, versions, from_status=CheckStatus.QUEUED, similar=similar
+    report, signals = _evidence(media, versions)
+    if report is None:
+        return False
+    lifecycle.stage_skip_pending(check, "known media: answered from stored results")
+    decision = decide(report.report, _facts(signals))
+    similar = similarity_record(check, media, signals)
+    issued = lifecycle.verdict_issue(
+        check,
+        decision,
+        versions,
+        from_status=CheckStatus.QUEUED,
+        similar=similar,
+        report=report,
+        signals=signals,
     )
     return issued is not None
 
 
-def _probe_and_report(check: Check, media: Media) -> MediaError | None:
-    """Verify C2PA and probe; a probe failure is returned when the report still has evidence."""
-    if check.source_type != "url":
-        CheckStage.objects.filter(check_ref=check, name="hash").update(
-            state=StageState.DONE, error="hashed while the upload was stored"
-        )
-    with stage(check, "provenance"):
-        report = provenance_ensure(media).report
-    try:
-        with stage(check, "probe"):
-            probe_ensure(media)
-    except MediaError as exc:
-        if report.get("state") in {"absent", "unsupported", "error"}:
-            raise  # nothing else to go on: the media could not be examined
-        return exc
-    return None
-
-
-def _run_detectors(check: Check, media: Media, *, inline: bool) -> bool:
-    """Run or fan out the pending detectors; True when every signal is in."""
-    rows = CheckStage.objects.filter(check_ref=check, name="detectors")
-    pending = detection.detectors_pending(media)
-    if not pending:
-        rows.update(state=StageState.DONE, error="")
-        return True
-    if inline:
-        with stage(check, "detectors"):
-            detection.detectors_run_inline(media, pending)
-        return True
-    with stage(check, "detectors"):
-        detection.frames_ensure(media)  # sample once, before the fan-out
-    rows.update(state=StageState.RUNNING, finished_at=None)
-    for detector in pending:
-        checks.detector_enqueue_on_commit(check.pk, detector.name)
-    return False
-
-
-def check_finish(check: Check) -> str:
-    """Trace similar media and issue the verdict from everything stored for the media."""
-    media = check.media
-    assert media is not None
-    CheckStage.objects.filter(check_ref=check, name="detectors", state=StageState.RUNNING).update(
-        state=StageState.DONE, finished_at=timezone.now()
+def _poison(check: Check) -> MediaError:
+    return MediaError(
+        f"examining this media stopped the worker {check.attempts - 1} times; it was set aside",
+        code="poison_input",
     )
-    with stage(check, "similar"):
-        similar = similarity_record(check, media)
-    report = provenance_ensure(media).report
-    with stage(check, "verdict"):
-        decision = decide(report, detection.signals_current(media))
-        versions = versions_current(report.get("trust_version", ""))
-    checks.verdict_issue(check, decision, versions, similar=similar)
-    return "done"
-
-
-def check_collect(check_id: int) -> str:
-    """Called by each detector task: finish the check once every signal is in (at most once)."""
-    check = (
-        Check.objects.select_related("media")
-        .filter(pk=check_id, status=CheckStatus.RUNNING)
-        .first()
-    )
-    if check is None or check.media is None or detection.detectors_pending(check.media):
-        return "waiting"
-    return check_finish(check)
-
-
-def _examine(check: Check, *, inline: bool) -> str:
-    media = check.media or _fetch_media(check)
-    probe_error = _probe_and_report(check, media)
-    if probe_error is not None:
-        CheckStage.objects.filter(check_ref=check, name="detectors").update(
-            state=StageState.SKIPPED, error=f"not run: {probe_error.code}"
-        )
-    elif not _run_detectors(check, media, inline=inline):
-        return "waiting"
-    return check_finish(check)
 
 
 def _fail(check: Check, exc: AuthcheckError) -> None:
     decision = decide(None, (), (exc.code, exc.message))
-    trust_version = trust_config_current().version
-    checks.verdict_issue(check, decision, versions_current(trust_version))
-    CheckStage.objects.filter(check_ref=check, state=StageState.PENDING).update(
-        state=StageState.SKIPPED, error=f"not run: {exc.code}"
-    )
-
-
-def check_process(check_id: int, *, retry_transient: bool = True, inline: bool = True) -> str:
-    """Run one check to a terminal state (or to its detector fan-out when ``inline`` is false).
-
-    Safe to call twice: returns what happened (done, failed, waiting, not_claimed).
-    """
-    check = checks.check_claim(check_id)
-    if check is None:
-        return "not_claimed"
-    if check.attempts > settings.AUTHCHECK_MAX_ATTEMPTS:
-        _fail(
-            check,
-            MediaError(
-                f"examining this media stopped the worker {check.attempts - 1} times; "
-                "it was set aside",
-                code="poison_input",
-            ),
-        )
-        return "failed"
-    try:
-        return _examine(check, inline=inline)
-    except TransientFetchError as exc:
-        if retry_transient:
-            checks.check_release(check)
-            raise
-        _fail(
-            check, FetchError(f"the URL could not be fetched: {exc.message}", code="fetch_failed")
-        )
-    except AuthcheckError as exc:
-        _fail(check, exc)
-    except Exception:
-        log.exception("check %s failed unexpectedly", check_id)
-        _fail(
-            check,
-            AuthcheckError(
-                "an internal error stopped the examination; it was logged", code="internal_error"
-            ),
-        )
-    return "failed"
+    lifecycle.verdict_issue(check, decision, versions_current(trust_config_current().version))
+    lifecycle.stage_skip_pending(check, f"not run: {exc.code}")
 
 
 def check_timed_out(check_id: int) -> None:

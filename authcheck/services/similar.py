@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from django.db import transaction
 
 from authcheck import similarity
 from authcheck.models import Check, FrameHash, Media, Signal
 
+NEAR_DUPLICATE = "near_duplicate"
 
-def similarity_record(check: Check, media: Media) -> list[dict[str, Any]]:
-    """Index the media's PDQ frame hashes and return matches among media checked earlier."""
-    signal = (
-        Signal.objects.filter(media=media, detector="near_duplicate")
-        .exclude(label="pending")
-        .order_by("-id")
-        .first()
-    )
+
+def frame_hashes_store(media_id: int, hashes: list[dict[str, Any]]) -> None:
+    """Store a media's frame hashes once (a second call for the same media adds nothing)."""
+    rows = [similarity.frame_hash_row(media_id, h) for h in hashes]
+    # The unique (media, frame_index, variant) constraint makes a second store a no-op.
+    with transaction.atomic():
+        FrameHash.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+def similarity_record(
+    check: Check, media: Media, signals: Sequence[Signal]
+) -> list[dict[str, Any]]:
+    """Index the media's PDQ frame hashes (from the near-duplicate signal among ``signals``,
+    the evidence of this verdict) and return matches among media checked earlier."""
+    signal = next((s for s in signals if s.detector == NEAR_DUPLICATE), None)
     hashes = (signal.evidence or {}).get("hashes") if signal else None
     if not hashes:
         return []
     if not FrameHash.objects.filter(media=media).exists():  # stored by the first check of it
-        similarity.frame_hashes_store(media.pk, hashes)
+        frame_hashes_store(media.pk, hashes)
     matches = similarity.similar_find(hashes, exclude_media_id=media.pk)
     return [
         {

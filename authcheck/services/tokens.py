@@ -192,3 +192,12 @@ def token_user_ensure(username: str, role: str, *, actor: User | None = None) ->
                 data={"username": username, "from": previous, "to": role},
             )
     return user, created
+
+
+def cli_user_ensure(username: str) -> User:
+    """The user a command records its work as: an existing user as it is (its role is never
+    changed here), else a new ``api_client`` created and audited by ``token_user_ensure``."""
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing
+    return token_user_ensure(username, Role.API_CLIENT)[0]

@@ -92,8 +92,9 @@ OUR_CHECKS = [problem_body_on_4xx, semantic_refusals_are_named]
 def no_enqueue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     """Replace both enqueue functions: a fuzzed submission must never start real work."""
     sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", lambda *args: sent.append(args))
-    monkeypatch.setattr("authcheck.tasks.enqueue_detector", lambda *args: sent.append(args))
+    record = sent.append
+    monkeypatch.setattr("authcheck.services.dispatch.enqueue_check", lambda *args: record(args))
+    monkeypatch.setattr("authcheck.services.publish.detector_publish", lambda *args: record(args))
     return sent
 
 

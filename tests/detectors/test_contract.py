@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
-from authcheck.detectors.registry import BUILTIN, _load
 from authcheck.pipeline import frames as frames_stage
 from authcheck.pipeline import probe as probe_stage
 from authcheck.pipeline.hashing import hash_file, sniff
+from authcheck.registry import BUILTIN, _load
 from tests import mediagen
 from tests.c2pa_fixtures import signed_jpeg
 

@@ -112,14 +112,14 @@ def test_a_worker_killed_mid_task_is_redelivered_and_completes_once(
 def test_a_check_whose_publish_failed_is_recovered_by_the_sweeper(
     celery_worker: Worker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from authcheck import tasks
+    from authcheck.services import publish
 
     def broker_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("broker unavailable")
 
     user = User.objects.create(username="sweep", role=Role.JOURNALIST)
     with monkeypatch.context() as patch:
-        patch.setattr(tasks.check_process_task, "delay", broker_down)
+        patch.setattr(publish, "check_publish", broker_down)
         data = make_image(tmp_path / "q.png", size=(50, 50), color=(5, 6, 7)).read_bytes()
         check = checks.check_create(user=user, upload=io.BytesIO(data), filename="q.png").check
     assert Check.objects.get(pk=check.pk).status == "queued"

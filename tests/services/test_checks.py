@@ -244,7 +244,7 @@ def test_every_state_change_is_audited_and_the_chain_holds(
     check = submit(journalist, jpeg_bytes).check
     processing.check_process(check.pk)
     actions = list(AuditEvent.objects.filter(check_id=check.pk).values_list("action", flat=True))
-    assert actions == ["check.created", "check.started", "verdict.issued"]
+    assert actions == ["check.created", "media.attached", "check.started", "verdict.issued"]
     assert audit_verify().ok
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from authcheck.models import Check, Signal, User, Verdict
+from authcheck.models import Check, DetectorRun, Signal, User, Verdict
 from authcheck.services import checks, detection, processing
 from tests.mediagen import make_audio
 from tests.services import fake_detectors
@@ -20,7 +20,7 @@ CRASH = "tests.services.fake_detectors.CrashingDetector"
 
 @pytest.fixture
 def submit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", lambda check_id: None)
+    monkeypatch.setattr("authcheck.services.dispatch.enqueue_check", lambda check_id: None)
     fake_detectors.CALLS.clear()
     user = User.objects.create(username="jo", role="journalist")
     audio = make_audio(tmp_path / "a.wav").read_bytes()
@@ -73,11 +73,13 @@ def test_a_detector_that_keeps_killing_its_worker_is_set_aside(submit, settings)
     check = submit().check
     media = check.media
     detector = detection.detector_get("loudness")
-    assert detection.signal_begin(media, detector)  # attempt 1 "dies"
-    assert detection.signal_begin(media, detector)  # attempt 2 "dies"
-    assert not detection.signal_begin(media, detector)
+    assert detection.detector_run_begin(media, detector)  # attempt 1 "dies"
+    assert detection.detector_run_begin(media, detector)  # attempt 2 "dies"
+    assert detection.detector_run_begin(media, detector) is None
     signal = Signal.objects.get(media=media, detector="loudness")
     assert signal.label == "error" and "set aside" in signal.error
+    run = DetectorRun.objects.get(media=media, detector="loudness")
+    assert run.state == "error" and run.attempts == 2 and run.signal_id == signal.pk
     assert fake_detectors.CALLS == []
 
 
@@ -86,7 +88,9 @@ def test_fan_out_sends_one_task_per_detector_and_finishes_the_check_once(
 ) -> None:
     settings.AUTHCHECK_DETECTORS = [LOUD, CRASH]
     sent: list[tuple[int, str]] = []
-    monkeypatch.setattr("authcheck.tasks.enqueue_detector", lambda c, d: sent.append((c, d)))
+    monkeypatch.setattr(
+        "authcheck.services.publish.detector_publish", lambda c, d: sent.append((c, d))
+    )
     check = submit().check
     with django_capture_on_commit_callbacks(execute=True):
         assert processing.check_process(check.pk, inline=False) == "waiting"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def done_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("authcheck.tasks.enqueue_check", lambda check_id: None)
+    monkeypatch.setattr("authcheck.services.dispatch.enqueue_check", lambda check_id: None)
     user = User.objects.create(username="jo", role=Role.JOURNALIST)
     data = make_image(tmp_path / "x.jpg").read_bytes()
     check = checks.check_create(user=user, upload=io.BytesIO(data), filename="x.jpg").check

@@ -13,18 +13,12 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from authcheck import presenters
 from authcheck.errors import AuthcheckError
-from authcheck.models import CheckClient, Role, SourceType, User
+from authcheck.models import Check, CheckClient, SourceType, User
+from authcheck.selectors import checks_with_evidence
 from authcheck.services import checks, processing
+from authcheck.services.tokens import cli_user_ensure
 
 from ._output import EXIT_TOOL_FAILURE, fail, print_json
-
-
-def _cli_user(name: str) -> User:
-    user, created = User.objects.get_or_create(username=name, defaults={"role": Role.API_CLIENT})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def _submit(target: str, user: User) -> int:
@@ -55,8 +49,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="cli", help="record the check as this user")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = _cli_user(options["user"])
         try:
+            user = cli_user_ensure(options["user"])
             check_id = _submit(options["target"], user)
         except (AuthcheckError, OSError) as exc:
             fail(self, f"analyze: {exc}")
@@ -72,9 +66,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _result(check_id: int, user: User) -> dict[str, Any]:
-        from authcheck.models import Check
-
-        check = Check.objects.select_related("media", "submitter").get(pk=check_id)
+        check = checks_with_evidence(Check.objects.all()).get(pk=check_id)
         full = presenters.check_to_dict(check)
         return {
             "check_id": check.pk,

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from authcheck.detectors.base import DetectorContext
-from authcheck.detectors.registry import detectors_enabled
 from authcheck.detectors.runner import run_detector
 from authcheck.errors import AuthcheckError
 from authcheck.evaluation import figures, roc_curve
 from authcheck.pipeline import frames, hashing, probe
 from authcheck.pipeline.sandbox import Limits
 from authcheck.pipeline.verdict import INDICATOR_LABELS
+from authcheck.registry import detectors_enabled
 
 from ._output import fail, print_json
 

@@ -1,4 +1,4 @@
-"""Which detectors run: dotted paths from ``AUTHCHECK_DETECTORS``, or the built-in set."""
+"""Wiring: which detectors run: dotted paths from ``AUTHCHECK_DETECTORS``, or the built-in set."""
 
 from __future__ import annotations
 

@@ -1,0 +1,24 @@
+"""Publishing work to Celery by task name, so services never import the task module.
+
+``tasks.py`` is the outermost layer (it imports services); the services reach the tasks only
+through the broker, by the names the tasks are registered under.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from authcheck.celery import app
+
+CHECK_TASK = "authcheck.tasks.check_process_task"
+DETECTOR_TASK = "authcheck.tasks.detector_task"
+
+
+def check_publish(check_id: int) -> None:
+    """Send one check to the checks queue (raises when the broker is unreachable)."""
+    app.send_task(CHECK_TASK, args=(check_id,))
+
+
+def detector_publish(check_id: int, detector: str) -> None:
+    """Send one detector run of a check's fan-out to the detectors queue."""
+    app.send_task(DETECTOR_TASK, args=(check_id, detector), queue=settings.AUTHCHECK_DETECTOR_QUEUE)
