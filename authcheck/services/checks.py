@@ -7,7 +7,6 @@ The state changes that follow (claim, release, media attached, stages, verdict) 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +33,7 @@ from authcheck.services.lifecycle import (
     stages_init,
     verdict_issue,
 )
-from authcheck.services.media import media_adopt, tmp_dir
+from authcheck.services.media import media_adopt, upload_to_temp
 
 __all__ = [
     "Submission",
@@ -61,25 +60,9 @@ class Submission:
     known: bool
 
 
-def _received(fileobj: IO[bytes]) -> hashing.Stored | None:
-    """An upload the HashingUploadHandler already wrote and hashed: take its file over."""
-    sha256 = getattr(fileobj, "sha256", "")
-    path_of = getattr(fileobj, "temporary_file_path", None)
-    if not sha256 or path_of is None:
-        return None
-    taken = tmp_dir() / hashing.random_name()
-    try:
-        os.link(path_of(), taken)  # Django deletes its own name when the request ends
-    except OSError:
-        return None  # another filesystem: fall back to copying (and hashing) once more
-    return hashing.Stored(path=taken, size=os.path.getsize(taken), sha256=sha256)
-
-
 def _store_upload(fileobj: IO[bytes]) -> Media:
     """Stream an upload to disk hashing it once; refuse non-media before anything is kept."""
-    stored = _received(fileobj) or hashing.copy_and_hash(
-        fileobj, tmp_dir() / hashing.random_name(), settings.AUTHCHECK_MAX_UPLOAD_BYTES
-    )
+    stored = upload_to_temp(fileobj)
     try:
         sniffed = hashing.sniff(stored.path)
     except AuthcheckError:

@@ -8,39 +8,24 @@ deleted whatever happens.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from django.conf import settings
+from typing import Any
 
 from authcheck.errors import UnsupportedMedia
 from authcheck.jsonsafe import clean_text
 from authcheck.pipeline import provenance
-from authcheck.pipeline.hashing import copy_and_hash, hash_file, random_name, sniff
+from authcheck.pipeline.hashing import hash_file, sniff
+from authcheck.services.media import upload_to_temp
 from authcheck.services.trust import trust_config_current
 
 
-def verify_stream(fileobj: BinaryIO, filename: str = "") -> dict[str, Any]:
-    """Verify an uploaded stream; raises ``MediaTooLarge`` over the upload cap."""
-    tmp = Path(settings.UPLOAD_TMP_DIR)
-    tmp.mkdir(parents=True, exist_ok=True)
-    dest = tmp / random_name()
-    stored = copy_and_hash(fileobj, dest, settings.AUTHCHECK_MAX_UPLOAD_BYTES)
+def verify_upload(upload: Any, filename: str = "") -> dict[str, Any]:
+    """Verify an upload (a Django upload or any binary stream); raises ``MediaTooLarge`` over
+    the upload cap. The temporary file is deleted whatever happens."""
+    stored = upload_to_temp(upload)
     try:
         return _report(stored.path, filename, stored.sha256, stored.size)
     finally:
-        dest.unlink(missing_ok=True)
-
-
-def verify_upload(upload: Any, filename: str = "") -> dict[str, Any]:
-    """Verify a Django upload: in place, with the hash taken while it was received, when the
-    upload handler left it on disk; by streaming a copy otherwise."""
-    sha256 = getattr(upload, "sha256", None)
-    path_of = getattr(upload, "temporary_file_path", None)
-    if sha256 and path_of:
-        return _report(Path(path_of()), filename, sha256, upload.size)
-    if path_of:
-        return verify_path(Path(path_of()), filename)
-    return verify_stream(upload, filename)
+        stored.path.unlink(missing_ok=True)
 
 
 def verify_path(path: Path, filename: str = "") -> dict[str, Any]:

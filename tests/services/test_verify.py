@@ -13,7 +13,7 @@ import pytest
 from authcheck.errors import MediaTooLarge
 from authcheck.models import TrustAnchor
 from authcheck.services.trust import trust_cache_clear, trust_config_current
-from authcheck.services.verify import verify_path, verify_stream
+from authcheck.services.verify import verify_path, verify_upload
 from tests.c2pa_fixtures import corpus, new_ca, test_ca
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def _tmp_files(settings) -> list[str]:
 
 def test_an_upload_is_hashed_verified_and_deleted(settings) -> None:
     data = corpus().intact_jpeg.read_bytes()
-    report = verify_stream(io.BytesIO(data), "photo.jpg")
+    report = verify_upload(io.BytesIO(data), "photo.jpg")
     assert report["file"] == "photo.jpg"
     assert report["sha256"] == hashlib.sha256(data).hexdigest()
     assert (report["size"], report["mime"]) == (len(data), "image/jpeg")
@@ -101,7 +101,7 @@ def test_a_missing_anchor_file_fails_towards_untrusted(settings, tmp_path: Path,
     ids=["empty", "one-byte", "random", "html", "playlist"],
 )
 def test_non_media_is_unsupported_with_a_code(settings, data: bytes) -> None:
-    report = verify_stream(io.BytesIO(data), "x.jpg")
+    report = verify_upload(io.BytesIO(data), "x.jpg")
     assert (report["state"], report["error_code"]) == ("unsupported", "unsupported_media")
     assert report["mime"] is None and report["error"]["message"]
     assert report["sha256"] == hashlib.sha256(data).hexdigest()
@@ -118,7 +118,7 @@ def test_a_jpeg_named_png_is_read_by_its_bytes(tmp_path: Path) -> None:
 def test_an_upload_over_the_cap_is_refused_and_removed(settings) -> None:
     settings.AUTHCHECK_MAX_UPLOAD_BYTES = 100
     with pytest.raises(MediaTooLarge):
-        verify_stream(io.BytesIO(b"\xff\xd8\xff" + b"\0" * 200), "big.jpg")
+        verify_upload(io.BytesIO(b"\xff\xd8\xff" + b"\0" * 200), "big.jpg")
     assert _tmp_files(settings) == []
 
 
@@ -128,10 +128,10 @@ def test_the_temp_file_is_removed_when_verification_fails(settings, monkeypatch)
 
     monkeypatch.setattr("authcheck.services.verify.provenance.read", boom)
     with pytest.raises(RuntimeError):
-        verify_stream(io.BytesIO(corpus().intact_jpeg.read_bytes()), "x.jpg")
+        verify_upload(io.BytesIO(corpus().intact_jpeg.read_bytes()), "x.jpg")
     assert _tmp_files(settings) == []
 
 
 def test_a_control_character_file_name_is_cleaned() -> None:
-    report = verify_stream(io.BytesIO(corpus().unsigned_jpeg.read_bytes()), "a\x00b\u202e.jpg")
+    report = verify_upload(io.BytesIO(corpus().unsigned_jpeg.read_bytes()), "a\x00b\u202e.jpg")
     assert report["file"] == "ab\u202e.jpg"

@@ -13,15 +13,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from authcheck.detectors.base import DetectorContext
 from authcheck.detectors.runner import run_detector
 from authcheck.errors import AuthcheckError
 from authcheck.evaluation import figures, roc_curve
+from authcheck.limits import ffmpeg_limits
 from authcheck.pipeline import frames, hashing, probe
-from authcheck.pipeline.sandbox import Limits
 from authcheck.pipeline.verdict import INDICATOR_LABELS
 from authcheck.registry import detectors_enabled
 
@@ -30,10 +29,7 @@ from ._output import fail, print_json
 
 def _context(path: Path) -> DetectorContext:
     sniffed = hashing.sniff(path)
-    limits = Limits(
-        timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
-        memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
-    )
+    limits = ffmpeg_limits()
     probed = probe.probe(path, sniffed.kind, limits).to_dict()
     sampled = frames.sample_frames(path, sniffed.kind, probed, limits=limits)
     sha, _ = hashing.hash_file(path)
