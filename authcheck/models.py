@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from authcheck.pipeline.verdict import ReportState
+
 
 class Role(models.TextChoices):
     JOURNALIST = "journalist", "Journalist"
@@ -160,12 +162,14 @@ class CheckStage(models.Model):
 
 
 class ProvenanceState(models.TextChoices):
-    TRUSTED = "trusted"
-    VALID = "valid"
-    INVALID = "invalid"
-    ABSENT = "absent"
-    UNSUPPORTED = "unsupported"
-    ERROR = "error"
+    """The verdict rules' ``ReportState``, as model choices (one list of states)."""
+
+    TRUSTED = ReportState.TRUSTED.value
+    VALID = ReportState.VALID.value
+    INVALID = ReportState.INVALID.value
+    ABSENT = ReportState.ABSENT.value
+    UNSUPPORTED = ReportState.UNSUPPORTED.value
+    ERROR = ReportState.ERROR.value
 
 
 class ProvenanceReport(models.Model):

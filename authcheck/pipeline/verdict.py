@@ -1,20 +1,45 @@
 """Verdict rules (SPEC section 2): evidence in, one label with the rule that produced it out.
 
-Pure: the inputs are the provenance report projection, the detector signals and an optional
-error. The honesty rule shapes every summary: nothing here ever says "authentic", and the
+Pure: the inputs are typed facts (``ReportFacts`` of the provenance report, ``SignalFacts`` of
+the finished signals) and an optional error; no detector is named here, only the labels the
+rules act on. The honesty rule shapes every summary: nothing here ever says "authentic", and the
 absence of signals is worded as the absence of evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 RULES_VERSION = "1"
 
+
+class ReportState(StrEnum):
+    """States of a C2PA report (SPEC section 3); the model's choices are built from these."""
+
+    TRUSTED = "trusted"
+    VALID = "valid"
+    INVALID = "invalid"
+    ABSENT = "absent"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+
+
+_STATE_VALUES = frozenset(s.value for s in ReportState)
+
+
+class SignalLabel(StrEnum):
+    """The detector labels the rules act on (any detector may emit them; SPEC section 4)."""
+
+    DECLARED = "ai_declared"  # an unsigned AI declaration; evidence["producer"] names who
+    INDICATOR_HIGH = "indicator_high"  # fires above its documented threshold
+    WATERMARK_FOUND = "watermark_found"
+
+
 # Detector labels that count as "fires above its documented threshold" (SPEC section 4).
-INDICATOR_LABELS = frozenset({"indicator_high", "watermark_found"})
+INDICATOR_LABELS = frozenset({SignalLabel.INDICATOR_HIGH, SignalLabel.WATERMARK_FOUND})
 
 
 @dataclass(frozen=True)
@@ -26,22 +51,75 @@ class Decision:
     rule: str
 
 
-def _signer_text(report: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the rules read from a provenance report."""
+
+    state: ReportState
+    error_code: str = ""
+    signer: str = "an unnamed certificate"
+    failure_codes: tuple[str, ...] = ()
+    ai_declared: bool = False
+    ai_tool: str = ""
+    ingredients_invalid: bool = False
+
+    @classmethod
+    def from_report(cls, report: Mapping[str, Any]) -> ReportFacts:
+        """Facts of a stored report projection (``ProvenanceFindings.to_report()``)."""
+        state = str(report.get("state") or "")
+        return cls(
+            state=ReportState(state) if state in _STATE_VALUES else ReportState.ERROR,
+            error_code=str(report.get("error_code") or ""),
+            signer=_signer_text(report),
+            failure_codes=_failure_codes(report),
+            ai_declared=bool(report.get("ai_declared")),
+            ai_tool=str((report.get("ai_declaration") or {}).get("software_agent") or ""),
+            ingredients_invalid=bool(report.get("ingredients_invalid")),
+        )
+
+
+@dataclass(frozen=True)
+class SignalFacts:
+    """What the rules read from one finished signal."""
+
+    detector: str
+    label: str
+    score: float | None = None
+    error: str = ""
+    producer: str = ""  # who a declaration names (evidence["producer"])
+
+    @classmethod
+    def from_dict(cls, signal: Mapping[str, Any]) -> SignalFacts:
+        """Facts of a signal given as a mapping (detector, label, score, error, evidence)."""
+        evidence = signal.get("evidence") or {}
+        return cls(
+            detector=str(signal.get("detector") or "?"),
+            label=str(signal.get("label") or ""),
+            score=signal.get("score"),
+            error=str(signal.get("error") or ""),
+            producer=str(evidence.get("producer") or "") if isinstance(evidence, dict) else "",
+        )
+
+
+def _signer_text(report: Mapping[str, Any]) -> str:
     signer = (report.get("active_manifest") or {}).get("signer") or {}
     name = signer.get("common_name") or "an unnamed certificate"
     issuer = signer.get("issuer")
     return f"{name} (issued by {issuer})" if issuer else name
 
 
-def _failure_codes(report: dict[str, Any]) -> str:
+def _failure_codes(report: Mapping[str, Any]) -> tuple[str, ...]:
     codes = [f.get("code", "") for f in report.get("failures") or []]
     codes += [
         f.get("code", "")
         for ing in _walk(report.get("ingredients") or [])
         for f in ing.get("failures") or []
     ]
-    unique = sorted({c for c in codes if c})
-    return ", ".join(unique) if unique else "validation failed"
+    return tuple(sorted({c for c in codes if c}))
+
+
+def _codes_text(report: ReportFacts) -> str:
+    return ", ".join(report.failure_codes) if report.failure_codes else "validation failed"
 
 
 def _walk(ingredients: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -52,95 +130,92 @@ def _walk(ingredients: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _unsigned_declaration(signals: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    for signal in signals:
-        if signal.get("detector") == "ai_labels" and signal.get("label") == "ai_declared":
-            return signal
-    return None
+def _unsigned_declaration(signals: Sequence[SignalFacts]) -> SignalFacts | None:
+    return next((s for s in signals if s.label == SignalLabel.DECLARED), None)
 
 
-def _indicators(signals: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in signals if s.get("label") in INDICATOR_LABELS and not s.get("error")]
+def _indicators(signals: Sequence[SignalFacts]) -> list[SignalFacts]:
+    return [s for s in signals if s.label in INDICATOR_LABELS and not s.error]
 
 
-def _declared(report: dict[str, Any], signals: Sequence[dict[str, Any]]) -> Decision | None:
-    state = report.get("state")
-    if state in {"trusted", "valid"} and report.get("ai_declared"):
-        who = "a trusted signer" if state == "trusted" else "a signer on no configured trust list"
-        tool = ((report.get("ai_declaration") or {}).get("software_agent")) or "a generator"
+def _declared(report: ReportFacts, signals: Sequence[SignalFacts]) -> Decision | None:
+    if report.state in {ReportState.TRUSTED, ReportState.VALID} and report.ai_declared:
+        trusted = report.state == ReportState.TRUSTED
+        who = "a trusted signer" if trusted else "a signer on no configured trust list"
+        tool = report.ai_tool or "a generator"
         return Decision(
             "declared_synthetic",
-            f"Signed Content Credentials from {who}, {_signer_text(report)}, declare that this "
+            f"Signed Content Credentials from {who}, {report.signer}, declare that this "
             f"media was generated or composited with AI ({tool}). The declaration is signed.",
             "c2pa.ai_declared",
         )
     unsigned = _unsigned_declaration(signals)
     if unsigned:
-        producer = (unsigned.get("evidence") or {}).get("producer") or "a generator"
+        producer = unsigned.producer or "a generator"
         claim = "declares AI generation"
-        score = unsigned.get("score")
-        if score is not None and score < 1:
+        if unsigned.score is not None and unsigned.score < 1:
             # TC260 "Label 2/3": the producer says the content is possibly or suspected AI.
             claim = "declares that AI generation is possible or suspected"
         return Decision(
             "declared_synthetic",
             f"Embedded metadata {claim} (producer: {producer}). The declaration is unsigned: "
             "anyone can add or remove such a label.",
-            "unsigned_label.ai_labels",
+            f"unsigned_label.{unsigned.detector}",
         )
     return None
 
 
 def decide(
-    report: dict[str, Any] | None,
-    signals: Sequence[dict[str, Any]] = (),
+    report: ReportFacts | None,
+    signals: Sequence[SignalFacts] = (),
     error: tuple[str, str] | None = None,
 ) -> Decision:
     """Apply the verdict rules in order of evidential strength and return the first that fires."""
     if error:
         code, message = error
         return Decision("error", f"The media could not be examined: {message}", f"error.{code}")
-    report = report or {"state": "absent"}
-    state = report.get("state")
-    if state == "invalid" or (state == "error" and report.get("error_code") == "c2pa_malformed"):
+    report = report or ReportFacts(state=ReportState.ABSENT)
+    state = report.state
+    malformed = state == ReportState.ERROR and report.error_code == "c2pa_malformed"
+    if state == ReportState.INVALID or malformed:
         return Decision(
             "credentials_invalid",
             "Content Credentials are present but fail validation "
-            f"({_failure_codes(report)}). The file may have been altered after signing.",
+            f"({_codes_text(report)}). The file may have been altered after signing.",
             "c2pa.invalid",
         )
-    if state in {"trusted", "valid"} and report.get("ingredients_invalid"):
+    if state in {ReportState.TRUSTED, ReportState.VALID} and report.ingredients_invalid:
         # SPEC section 2: an ingredient failure invalidates the credentials even when the
         # active manifest itself verifies; it is surfaced, not hidden behind a valid parent.
         return Decision(
             "credentials_invalid",
             "The active Content Credentials verify, but an ingredient they cite fails "
-            f"validation ({_failure_codes(report)}). Part of this media's recorded history "
+            f"validation ({_codes_text(report)}). Part of this media's recorded history "
             "cannot be trusted.",
             "c2pa.ingredient_invalid",
         )
     declared = _declared(report, signals)
     if declared:
         return declared
-    if state == "trusted":
+    if state == ReportState.TRUSTED:
         return Decision(
             "provenance_verified",
-            f"Valid Content Credentials signed by {_signer_text(report)}, a signer on a "
+            f"Valid Content Credentials signed by {report.signer}, a signer on a "
             "configured trust list. No AI generation is declared in the manifest or its "
             "ingredients. This shows who signed the file, not that its content is true.",
             "c2pa.trusted",
         )
-    if state == "valid":
+    if state == ReportState.VALID:
         return Decision(
             "provenance_untrusted",
-            f"Intact Content Credentials signed by {_signer_text(report)}, issued by an "
+            f"Intact Content Credentials signed by {report.signer}, issued by an "
             "unknown source: the signer is on no configured trust list, so nobody vouches "
             "for it. No AI generation is declared.",
             "c2pa.valid_untrusted",
         )
     fired = _indicators(signals)
     if fired:
-        names = ", ".join(sorted(s.get("detector", "?") for s in fired))
+        names = ", ".join(sorted(s.detector for s in fired))
         return Decision(
             "synthetic_indicators",
             f"No provenance or declaration, but detectors fired above their documented "
@@ -148,7 +223,7 @@ def decide(
             "indicators.above_threshold",
         )
     note = ""
-    if state == "error" and report.get("error_code") == "c2pa_remote_manifest_required":
+    if state == ReportState.ERROR and report.error_code == "c2pa_remote_manifest_required":
         note = (
             " The file points to a remote Content Credentials manifest, which authcheck "
             "does not fetch."

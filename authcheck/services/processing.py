@@ -22,7 +22,7 @@ from authcheck.limits import fetch_policy, ffmpeg_limits
 from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
-from authcheck.pipeline.verdict import RULES_VERSION, decide
+from authcheck.pipeline.verdict import RULES_VERSION, ReportFacts, SignalFacts, decide
 from authcheck.registry import detector_versions
 from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
@@ -164,7 +164,7 @@ def _conclude(check: Check, media: Media) -> str:
     with stage(check, "similar"):
         similar = similarity_record(check, media, signals)
     with stage(check, "verdict"):
-        decision = decide(report.report if report else None, _facts(signals))
+        decision = decide(_report_facts(report), _facts(signals))
         lifecycle.verdict_issue(
             check, decision, versions, similar=similar, report=report, signals=signals
         )
@@ -240,16 +240,20 @@ def _evidence(
     )
 
 
-def _facts(signals: tuple[Signal, ...]) -> list[dict[str, Any]]:
+def _report_facts(report: ProvenanceReport | None) -> ReportFacts | None:
+    return ReportFacts.from_report(report.report) if report else None
+
+
+def _facts(signals: tuple[Signal, ...]) -> list[SignalFacts]:
+    """What the verdict rules read of each signal (a declaration's producer included)."""
     return [
-        {
-            "detector": s.detector,
-            "version": s.version,
-            "label": s.label,
-            "score": s.score,
-            "evidence": s.evidence,
-            "error": s.error,
-        }
+        SignalFacts(
+            detector=s.detector,
+            label=s.label,
+            score=s.score,
+            error=s.error,
+            producer=str((s.evidence or {}).get("producer") or ""),
+        )
         for s in signals
     ]
 
@@ -267,7 +271,7 @@ def answer_from_known(check: Check, media: Media) -> bool:
     if report is None:
         return False
     lifecycle.stage_skip_pending(check, "known media: answered from stored results")
-    decision = decide(report.report, _facts(signals))
+    decision = decide(_report_facts(report), _facts(signals))
     similar = similarity_record(check, media, signals)
     issued = lifecycle.verdict_issue(
         check,

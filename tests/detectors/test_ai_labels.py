@@ -13,7 +13,7 @@ from PIL import Image, PngImagePlugin
 from authcheck.detectors.ai_labels import AiLabelsDetector, generator_named
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
 from authcheck.pipeline.probe import probe
-from authcheck.pipeline.verdict import decide
+from authcheck.pipeline.verdict import SignalFacts, decide
 from tests.detectors.test_metadata import BILLION_LAUGHS, KLING, XMP_DST
 from tests.mediagen import ffmpeg, make_video
 
@@ -221,7 +221,9 @@ def test_an_unreadable_file_without_tags_abstains(tmp_path: Path) -> None:
 
 def test_the_verdict_names_the_producer_and_says_unsigned(tmp_path: Path) -> None:
     result = _detect(_clip(tmp_path, "k.mp4", {"AIGC": KLING}), "video")
-    signal = {"detector": "ai_labels", "label": result.label, "evidence": result.evidence}
+    signal = SignalFacts.from_dict(
+        {"detector": "ai_labels", "label": result.label, "evidence": result.evidence}
+    )
     decision = decide(None, [signal])
     assert decision.label == "declared_synthetic"
     assert "producer: kling" in decision.summary and "unsigned" in decision.summary

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from authcheck.pipeline.verdict import decide
+from authcheck.pipeline.verdict import ReportFacts, SignalFacts, decide
 
 SIGNER = {"common_name": "Newsroom Camera", "issuer": "Test Root CA"}
 
 
-def report(state: str, **extra: object) -> dict:
-    return {
-        "state": state,
-        "failures": [],
-        "ingredients": [],
-        "active_manifest": {"signer": SIGNER},
-        **extra,
-    }
+def report(state: str, **extra: object) -> ReportFacts:
+    return ReportFacts.from_report(
+        {
+            "state": state,
+            "failures": [],
+            "ingredients": [],
+            "active_manifest": {"signer": SIGNER},
+            **extra,
+        }
+    )
+
+
+def signal(**fields: object) -> SignalFacts:
+    return SignalFacts.from_dict(fields)
 
 
 def test_it_verifies_a_trusted_manifest_without_ai_declaration() -> None:
@@ -58,7 +64,7 @@ def test_it_reports_a_signed_ai_declaration_as_declared_synthetic(state: str) ->
 
 
 def test_it_reports_an_unsigned_label_as_declared_synthetic_and_says_it_is_unsigned() -> None:
-    label = {"detector": "ai_labels", "label": "ai_declared", "evidence": {"producer": "kling"}}
+    label = signal(detector="ai_labels", label="ai_declared", evidence={"producer": "kling"})
     decision = decide(report("absent"), [label])
     assert decision.label == "declared_synthetic"
     assert "unsigned" in decision.summary and "kling" in decision.summary
@@ -72,21 +78,21 @@ def test_an_invalid_ingredient_under_a_valid_parent_makes_the_credentials_invali
 
 
 def test_a_weak_unsigned_label_is_worded_as_possible_not_certain() -> None:
-    weak = {"detector": "ai_labels", "label": "ai_declared", "score": 0.5, "evidence": {}}
-    strong = {**weak, "score": 1.0}
+    weak = signal(detector="ai_labels", label="ai_declared", score=0.5, evidence={})
+    strong = signal(detector="ai_labels", label="ai_declared", score=1.0, evidence={})
     assert "possible or suspected" in decide(report("absent"), [weak]).summary
     assert "possible" not in decide(report("absent"), [strong]).summary
 
 
 def test_indicators_above_threshold_give_synthetic_indicators_not_a_probability() -> None:
-    fired = {"detector": "spectral_artifacts", "label": "indicator_high", "score": 0.995}
+    fired = signal(detector="spectral_artifacts", label="indicator_high", score=0.995)
     decision = decide(report("absent"), [fired])
     assert decision.label == "synthetic_indicators"
     assert "%" not in decision.summary
 
 
 def test_nothing_found_is_worded_as_no_evidence_of_authenticity() -> None:
-    quiet = {"detector": "spectral_artifacts", "label": "indicator_low", "score": 0.3}
+    quiet = signal(detector="spectral_artifacts", label="indicator_low", score=0.3)
     decision = decide(report("absent"), [quiet])
     assert decision.label == "no_provenance"
     assert "not evidence that the media is authentic" in decision.summary
@@ -102,3 +108,17 @@ def test_an_error_beats_everything_and_carries_its_code() -> None:
     decision = decide(report("trusted"), [], ("url_blocked", "the address is private"))
     assert (decision.label, decision.rule) == ("error", "error.url_blocked")
     assert "the address is private" in decision.summary
+
+
+def test_the_model_choices_are_the_rules_report_states() -> None:
+    from authcheck.models import ProvenanceState
+    from authcheck.pipeline.verdict import ReportState
+
+    assert ProvenanceState.values == [s.value for s in ReportState]
+
+
+def test_no_detector_is_named_in_the_rules_any_declaring_detector_counts() -> None:
+    other = signal(detector="c2pa_sidecar", label="ai_declared", evidence={"producer": "veo"})
+    decision = decide(report("absent"), [other])
+    assert (decision.label, decision.rule) == ("declared_synthetic", "unsigned_label.c2pa_sidecar")
+    assert "veo" in decision.summary
