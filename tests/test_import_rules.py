@@ -6,6 +6,7 @@ is where cycles used to hide), except under ``if TYPE_CHECKING:``. The rules:
 - no import cycle anywhere in the package;
 - ``services`` never import the interfaces (``tasks``, ``api``, management commands);
 - ``detectors`` use neither Django nor the database nor the wiring (settings, registry);
+- detector plugins never import each other (shared helpers live in ``detectors.common``);
 - ``pipeline`` stages import neither ``detectors`` nor Django settings, models or services;
 - only ``services`` (and migrations) write to the database.
 """
@@ -153,15 +154,47 @@ FORBIDDEN = [
 ]
 
 
+def _class_attributes(node: ast.ClassDef) -> set[str]:
+    names = set()
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+        elif isinstance(statement, ast.Assign):
+            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _plugins(modules: dict[str, Module]) -> set[str]:
+    """Modules that define a detector plugin (a class with ``name``, ``version`` and
+    ``media_kinds``), read from the source like everything else here."""
+    return {
+        m.name
+        for m in modules.values()
+        if _under(m.name, "authcheck.detectors")
+        for node in ast.walk(m.tree)
+        if isinstance(node, ast.ClassDef)
+        and node.name != "Detector"
+        and {"name", "version", "media_kinds"} <= _class_attributes(node)
+    }
+
+
 def forbidden_imports(modules: dict[str, Module]) -> list[str]:
-    """Every arrow that breaks a FORBIDDEN rule, as readable lines."""
-    return [
+    """Every arrow that breaks a FORBIDDEN rule, or joins two detector plugins, as lines."""
+    broken = [
         f"{m.name} imports {target}: {why}"
         for m in modules.values()
         for target in sorted(m.imports)
         for importer, imported, why in FORBIDDEN
         if _under(m.name, importer) and _under(target, imported)
     ]
+    plugins = _plugins(modules)
+    broken += [
+        f"{name} imports {target}: detector plugins do not import each other"
+        for name in sorted(plugins)
+        for target in sorted(modules[name].imports & plugins)
+        if target != name
+    ]
+    return broken
 
 
 def _writes(tree: ast.Module) -> Iterator[int]:
@@ -213,6 +246,11 @@ def test_the_rules_catch_an_injected_forbidden_import_a_cycle_and_a_write() -> N
     )
     sources["authcheck.services.loop_b"] = (fake, "from authcheck.services import loop_a\n")
     sources["authcheck.services.enqueue"] = (fake, "def f():\n    from authcheck.tasks import x\n")
+    sources["authcheck.detectors.copycat"] = (
+        fake,
+        "from authcheck.detectors.ai_labels import find_declarations\n"
+        "class Copycat:\n    name = 'copycat'\n    version = '1'\n    media_kinds = frozenset()\n",
+    )
     sources["authcheck.management.commands.writer"] = (
         fake,
         "from authcheck.models import User\n"
@@ -225,6 +263,13 @@ def test_the_rules_catch_an_injected_forbidden_import_a_cycle_and_a_write() -> N
     assert any(
         line.startswith("authcheck.services.enqueue imports authcheck.tasks")
         for line in forbidden_imports(modules)
+    )
+    assert (
+        "authcheck.detectors.copycat imports authcheck.detectors.ai_labels: detector plugins do "
+        "not import each other" in forbidden_imports(modules)
+    )
+    assert {"authcheck.detectors.ai_labels", "authcheck.detectors.near_duplicate"} <= _plugins(
+        modules
     )
     assert ["authcheck.services.loop_a", "authcheck.services.loop_b"] in cycles(modules)
     assert writes_outside_services(modules) == [

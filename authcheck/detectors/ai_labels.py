@@ -29,7 +29,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from authcheck.detectors.base import DetectorContext, SignalResult, abstain
-from authcheck.detectors.metadata import MetaField, read_embedded, truncate
+from authcheck.detectors.common import generator_named
+from authcheck.pipeline.metadata import MetaField, truncate
+
+__all__ = ["AiLabelsDetector", "find_declarations", "generator_named", "probe_fields"]
 
 NOTE = "unsigned metadata: anyone can add or strip it"
 NONE_NOTE = (
@@ -50,40 +53,6 @@ SOURCE_TYPES = {
     "algorithmicmedia": "generated purely by an algorithm (not necessarily AI)",
     "compositesynthetic": "composite including synthetic elements (not necessarily AI)",
 }
-# Generator names. Matched case-insensitively as whole words; words that are ordinary Spanish or
-# product words on their own ("Imagen", "Veo", "Firefly", "Flux") need a qualifier or version.
-GENERATORS: tuple[tuple[str, str], ...] = (
-    ("openai_dalle", r"dall[\s\-\u00b7]?e(?:[\s\-]?[23])?"),
-    ("openai_sora", r"sora(?:[\s\-]?2)?"),
-    ("openai_gpt_image", r"gpt[\s\-]?image[\s\-]?\d*|gpt[\s\-]?4o|chatgpt"),
-    ("midjourney", r"midjourney"),
-    ("stable_diffusion", r"stable[\s\-]?diffusion|sdxl|stability[\s.]?ai"),
-    ("adobe_firefly", r"adobe\s+firefly|firefly\s+image(?:\s+\d)?"),
-    ("google_imagen", r"google\s+imagen|imagen\s?\d"),
-    ("google_veo", r"google\s+veo|veo\s?\d"),
-    ("google_gemini", r"gemini(?:\s+\d[\w.]*)?\s+(?:flash\s+)?image|nano\s?banana"),
-    ("runway", r"runway(?:\s?ml)?(?:\s+gen[\s\-]?\d)?"),
-    ("kling", r"kling(?:\s?ai)?|klingmuse"),
-    ("novelai", r"novel\s?ai"),
-    ("leonardo_ai", r"leonardo[\s.]?ai"),
-    ("ideogram", r"ideogram"),
-    ("black_forest_labs_flux", r"flux\.1|flux\s+(?:pro|dev|schnell|kontext)|black\s+forest\s+labs"),
-    ("comfyui", r"comfy\s?ui"),
-    ("automatic1111", r"automatic1111"),
-    ("invokeai", r"invoke\s?ai"),
-    ("fooocus", r"fooocus"),
-    ("pika", r"pika(?:\s?labs|\.art|\s+\d[\w.]*)"),
-    ("luma", r"luma\s+(?:ai|dream\s+machine|ray\s?\d)|dream\s+machine"),
-    ("hailuo_minimax", r"hailuo(?:\s?ai)?|minimax"),
-    ("bytedance_jimeng", r"jimeng|dreamina|seedream|seedance|\u5373\u68a6"),
-    ("vidu", r"vidu"),
-    ("hunyuan", r"hunyuan"),
-    ("craiyon", r"craiyon"),
-)
-_GENERATOR_RES = tuple(
-    (producer, re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])", re.IGNORECASE))
-    for producer, pattern in GENERATORS
-)
 # Keys (lower-cased) whose value names the software that made the file.
 SOFTWARE_KEYS = frozenset({"software", "creatortool", "encoder", "com.apple.quicktime.software"})
 # A1111/Forge always write "Steps: N, Sampler: ..." into ``parameters``. Two linear searches,
@@ -101,7 +70,7 @@ class AiLabelsDetector:
 
     def detect(self, ctx: DetectorContext) -> SignalResult:
         """Report every declaration found, or ``none_found`` (never evidence of authenticity)."""
-        meta = read_embedded(ctx.path)
+        meta = ctx.metadata
         # The file's own metadata first: for images ffprobe repeats EXIF tags, and the first
         # source of a declaration is the one reported.
         fields = [*meta.fields, *probe_fields(ctx.probe)]
@@ -222,15 +191,6 @@ def _software(field: MetaField) -> dict[str, Any] | None:
         return None
     source = {"exif": "exif_software", "png_text": "png_software", "xmp": "xmp_software"}
     return _entry(field, source.get(field.source, "container_software_tag"), producer)
-
-
-def generator_named(text: str) -> str | None:
-    """The producer id of the first generator named (as a whole word) in ``text``, else None."""
-    text = text[:1000]
-    for producer, pattern in _GENERATOR_RES:
-        if pattern.search(text):
-            return producer
-    return None
 
 
 def _generator_settings(field: MetaField, key: str) -> dict[str, Any] | None:

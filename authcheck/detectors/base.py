@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-# Frames are sampled by the pipeline; detectors receive them in their context.
+# Frames and metadata are read by pipeline stages; detectors receive them in their context.
 from authcheck.pipeline.frames import Frame
+from authcheck.pipeline.metadata import NOT_READ, EmbeddedMetadata
 
 __all__ = ["Detector", "DetectorContext", "Frame", "SignalResult", "abstain"]
 
@@ -27,6 +28,8 @@ class DetectorContext:
     kind: str  # "image", "video" or "audio"
     probe: dict[str, Any] = field(default_factory=dict)
     frames: tuple[Frame, ...] = ()
+    # Embedded metadata, parsed once by the metadata stage (NOT_READ: nothing was read).
+    metadata: EmbeddedMetadata = NOT_READ
     # Hashes of earlier media for source tracing, provided by the pipeline (see near_duplicate).
     extras: dict[str, Any] = field(default_factory=dict)
 

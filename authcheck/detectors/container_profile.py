@@ -68,9 +68,9 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from authcheck.detectors.ai_labels import generator_named
 from authcheck.detectors.base import DetectorContext, SignalResult, abstain
-from authcheck.detectors.metadata import EmbeddedMetadata, read_embedded, truncate
+from authcheck.detectors.common import generator_named
+from authcheck.pipeline.metadata import EmbeddedMetadata, truncate
 
 BASE = 0.5
 GENERATOR_LIKE_AT = 0.7
@@ -120,7 +120,7 @@ class ContainerProfileDetector:
     def detect(self, ctx: DetectorContext) -> SignalResult:
         """Collect observations, sum their weights around 0.5, and label the profile."""
         probe = ctx.probe if isinstance(ctx.probe, dict) else {}
-        meta = read_embedded(ctx.path)
+        meta = ctx.metadata
         if not probe and not meta.readable:
             return abstain("no probe data and the file is unreadable", warnings=list(meta.notes))
         found = observations(ctx.kind, probe, meta)

@@ -37,17 +37,15 @@ nothing.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from authcheck.detectors.base import DetectorContext, SignalResult, abstain
-from authcheck.errors import MediaError, MediaTooLarge
+from authcheck.detectors.common import load_original
+from authcheck.errors import MediaError
 
 SCALE = 36.0
 BLOCK = 4
@@ -190,21 +188,6 @@ def _upsample_delta(delta: NDArray[np.float64], shape: tuple[int, ...]) -> NDArr
     return out
 
 
-def load_original(path: Path) -> NDArray[np.uint8]:
-    """Decode the original image at full resolution as RGB (MediaTooLarge above 50 MP)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise MediaTooLarge(f"{img.width}x{img.height} exceeds the 50 MP decode cap")
-                return np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise MediaTooLarge(f"decompression bomb refused: {exc}") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise MediaError(f"image could not be decoded: {exc}") from exc
-
-
 @dataclass(frozen=True)
 class PayloadMatch:
     """How well one payload matches the decoded bits of one picture."""
@@ -257,7 +240,7 @@ class InvisibleWatermarkDetector:
         """Image: decode the original file; video: decode the sampled frames (rarely survives)."""
         if ctx.kind == "image":
             try:
-                pictures = [("original", load_original(ctx.path))]
+                pictures = [("original", load_original(ctx.path, MAX_PIXELS))]
             except MediaError as exc:
                 return abstain(exc.message, code=exc.code, note=NOTE)
         else:

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from authcheck.detectors import reference
 from authcheck.detectors.base import DetectorContext, SignalResult, abstain
-from authcheck.detectors.invisible_watermark import load_original
+from authcheck.detectors.common import load_original, to_gray
 from authcheck.errors import MediaError
 
 TILE = 128
@@ -62,12 +62,6 @@ class SpectralPeak:
     ratio: float  # natural-log peak-to-neighbourhood ratio
     frequency: tuple[float, float]  # (vertical, horizontal) cycles per pixel
     residual: str  # "first_difference" or "second_difference"
-
-
-def to_gray(rgb: NDArray[Any]) -> NDArray[np.float64]:
-    """Luma (BT.601 weights) as float64."""
-    f = np.asarray(rgb, dtype=np.float64)
-    return f @ np.array([0.299, 0.587, 0.114]) if f.ndim == 3 else f
 
 
 def _residuals(gray: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:

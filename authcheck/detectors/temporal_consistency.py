@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from authcheck.detectors import reference
 from authcheck.detectors.base import DetectorContext, Frame, SignalResult, abstain
-from authcheck.detectors.spectral_artifacts import to_gray
+from authcheck.detectors.common import to_gray
 
 MIN_FRAMES = 3
 MIN_SIDE = 32

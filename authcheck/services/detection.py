@@ -26,6 +26,8 @@ from authcheck.jsonsafe import json_safe
 from authcheck.limits import ffmpeg_limits
 from authcheck.models import DetectorRun, Media, RunState, Signal
 from authcheck.pipeline import frames as frames_stage
+from authcheck.pipeline import metadata as metadata_stage
+from authcheck.pipeline.metadata import EmbeddedMetadata
 from authcheck.registry import detector_get, detectors_for
 from authcheck.services.media import media_path
 
@@ -82,8 +84,32 @@ def frames_ensure(media: Media) -> tuple[Frame, ...]:
     return frames
 
 
+def metadata_path(media: Media) -> Path:
+    """Where the parsed embedded metadata of a media is cached."""
+    return (
+        Path(settings.MEDIA_ROOT)
+        / "metadata"
+        / media.storage_name[:2]
+        / f"{media.storage_name}.json"
+    )
+
+
+def metadata_ensure(media: Media) -> EmbeddedMetadata:
+    """The media's embedded metadata, parsed at most once (the metadata stage) and cached."""
+    path = metadata_path(media)
+    if path.exists():
+        return EmbeddedMetadata.from_dict(json.loads(path.read_text()))
+    found = metadata_stage.read_embedded(media_path(media))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(found.to_dict()))
+    tmp.replace(path)
+    return found
+
+
 def context_build(media: Media) -> DetectorContext:
-    """Everything a detector may look at for this media."""
+    """Everything a detector may look at for this media: probe, frames and metadata, each
+    computed once by its stage."""
     frames = frames_ensure(media) if media.kind in {"image", "video"} else ()
     return DetectorContext(
         path=media_path(media),
@@ -92,6 +118,7 @@ def context_build(media: Media) -> DetectorContext:
         kind=media.kind,
         probe=media.probe or {},
         frames=frames,
+        metadata=metadata_ensure(media),
     )
 
 

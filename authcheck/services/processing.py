@@ -116,9 +116,11 @@ def _provenance(check: Check, media: Media) -> ProvenanceReport:
 
 
 def _probe(check: Check, media: Media, report: ProvenanceReport) -> MediaError | None:
-    """Probe; a failure is returned (detectors skipped) when the report still has evidence."""
+    """Probe the container and parse the embedded metadata once (every detector reads both);
+    a probe failure is returned (detectors skipped) when the report still has evidence."""
     try:
         with stage(check, "probe"):
+            detection.metadata_ensure(media)  # never raises: problems become notes
             probe_ensure(media)
     except MediaError as exc:
         if report.state in NOTHING_ELSE:

@@ -14,7 +14,7 @@ from authcheck.detectors.container_profile import (
     observations,
     profile_result,
 )
-from authcheck.detectors.metadata import EmbeddedMetadata, MetaField
+from authcheck.pipeline.metadata import EmbeddedMetadata, MetaField
 from tests.detectors.test_ai_labels import context_for
 from tests.mediagen import make_video
 

@@ -104,3 +104,37 @@ def test_fan_out_sends_one_task_per_detector_and_finishes_the_check_once(
     assert Verdict.objects.filter(check_ref=check).count() == 1
     stages = dict(Check.objects.get(pk=check.pk).stages.values_list("name", "state"))
     assert stages["detectors"] == "done" and stages["verdict"] == "done"
+
+
+def test_metadata_is_parsed_once_per_media_and_reaches_every_detector_of_a_fan_out(
+    submit, settings, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
+) -> None:
+    from authcheck.pipeline import metadata as metadata_stage
+
+    settings.AUTHCHECK_DETECTORS = [LOUD, CRASH]
+    reads: list[Path] = []
+    real = metadata_stage.read_embedded
+
+    def counting(path: Path) -> metadata_stage.EmbeddedMetadata:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(metadata_stage, "read_embedded", counting)
+    seen: list[bool] = []
+    real_build = detection.context_build
+
+    def build(media):  # type: ignore[no-untyped-def]
+        ctx = real_build(media)
+        seen.append(ctx.metadata.readable)  # NOT_READ (the default) is not readable
+        return ctx
+
+    monkeypatch.setattr(detection, "context_build", build)
+    monkeypatch.setattr("authcheck.services.publish.detector_publish", lambda c, d: None)
+    check = submit().check
+    with django_capture_on_commit_callbacks(execute=True):
+        assert processing.check_process(check.pk, inline=False) == "waiting"
+    detection.detector_task_run(check.pk, "loudness")
+    detection.detector_task_run(check.pk, "crashing")
+    assert processing.check_collect(check.pk) == "done"
+    assert len(reads) == 1  # the metadata stage, not once per detector task
+    assert seen == [True, True]  # the stage's result reached both detector tasks

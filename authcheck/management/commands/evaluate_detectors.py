@@ -21,6 +21,7 @@ from authcheck.errors import AuthcheckError
 from authcheck.evaluation import figures, roc_curve
 from authcheck.limits import ffmpeg_limits
 from authcheck.pipeline import frames, hashing, probe
+from authcheck.pipeline.metadata import read_embedded
 from authcheck.pipeline.verdict import INDICATOR_LABELS
 from authcheck.registry import detectors_enabled
 
@@ -34,7 +35,13 @@ def _context(path: Path) -> DetectorContext:
     sampled = frames.sample_frames(path, sniffed.kind, probed, limits=limits)
     sha, _ = hashing.hash_file(path)
     return DetectorContext(
-        path=path, sha256=sha, mime=sniffed.mime, kind=sniffed.kind, probe=probed, frames=sampled
+        path=path,
+        sha256=sha,
+        mime=sniffed.mime,
+        kind=sniffed.kind,
+        probe=probed,
+        frames=sampled,
+        metadata=read_embedded(path),
     )
 
 

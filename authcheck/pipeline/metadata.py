@@ -1,4 +1,8 @@
-"""Bounded pure-Python readers of embedded metadata, for ``ai_labels`` and ``container_profile``.
+"""The metadata stage: embedded metadata parsed once per media, handed to every detector.
+
+Bounded pure-Python readers; the result (``EmbeddedMetadata``) travels in ``DetectorContext``
+and is cached next to the media (``to_dict``/``from_dict``), so the detectors of a fan-out never
+re-read the file.
 
 Files are hostile: truncated, with length fields of 0xFFFFFFFF, garbage, or XML bombs. So every
 reader here walks structures with explicit size checks against the parent and the file size,
@@ -30,7 +34,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
 
@@ -93,6 +97,25 @@ class EmbeddedMetadata:
     notes: tuple[str, ...] = ()
     readable: bool = True
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (for the per-media cache)."""
+        return {
+            "container": self.container,
+            "fields": [[f.source, f.key, f.value] for f in self.fields],
+            "notes": list(self.notes),
+            "readable": self.readable,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmbeddedMetadata:
+        """The inverse of ``to_dict``."""
+        return cls(
+            container=str(data["container"]),
+            fields=tuple(MetaField(str(s), str(k), str(v)) for s, k, v in data["fields"]),
+            notes=tuple(str(n) for n in data["notes"]),
+            readable=bool(data["readable"]),
+        )
+
     def values(self, key: str, sources: frozenset[str] | None = None) -> list[str]:
         """Values whose key equals ``key`` (case-insensitive), optionally from given sources."""
         want = key.lower()
@@ -101,6 +124,9 @@ class EmbeddedMetadata:
             for f in self.fields
             if f.key.lower() == want and (sources is None or f.source in sources)
         ]
+
+
+NOT_READ = EmbeddedMetadata("unknown", readable=False)
 
 
 class _Reader:

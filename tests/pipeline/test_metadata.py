@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from authcheck.detectors.metadata import (
+from authcheck.pipeline.metadata import (
     MAX_FIELD_BYTES,
     EmbeddedMetadata,
     parse_exif,
