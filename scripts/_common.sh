@@ -1,5 +1,5 @@
 # Shared by scripts/run and scripts/test: a virtualenv with the pinned dependencies, and the
-# system tools authcheck needs (ffmpeg; Chromium for browser tests), installed when missing.
+# system tools authcheck needs (ffmpeg, ExifTool; Chromium for browser tests), installed when missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -11,9 +11,11 @@ sizes, and never raises: a problem becomes a short note in ``EmbeddedMetadata.no
 
 What is read (only the fields the detectors use):
 
-- PNG ``tEXt``/``zTXt``/``iTXt`` chunks (including ``XML:com.adobe.xmp``) and ``eXIf``;
-- JPEG APP1 EXIF and XMP segments (up to the first scan), WebP ``EXIF``/``XMP `` chunks;
-- EXIF IFD0 and Exif sub-IFD text tags (Make, Model, Software, UserComment, ...);
+- EXIF IFD0 and Exif sub-IFD text tags (Make, Model, Software, UserComment, ...) in any
+  container, by ExifTool (``pipeline/exiftool.py``): a well-kept reader instead of our own;
+- PNG ``tEXt``/``zTXt``/``iTXt`` chunks (including ``XML:com.adobe.xmp``; generator chunks such
+  as ``parameters``, ``prompt``, ``workflow``);
+- JPEG APP1 XMP segments (up to the first scan), WebP ``XMP `` chunks;
 - ID3v2.2/2.3/2.4 ``TXXX`` frames and the ``TSSE`` encoder frame;
 - MP4/QuickTime ``moov/udta``, ``moov/meta`` and ``moov/udta/meta`` (``keys`` + ``ilst``, the
   boxes ffmpeg writes with ``-movflags use_metadata_tags``), QuickTime ``(c)xyz`` user data, XMP in
@@ -38,6 +40,9 @@ from typing import Any, BinaryIO
 from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
 
+from authcheck.pipeline import exiftool
+from authcheck.pipeline.sandbox import Limits
+
 MAX_READ_BYTES = 16 * 1024 * 1024  # total bytes read per file, all readers together
 MAX_FIELD_BYTES = 1024 * 1024  # one text chunk, XMP packet, ID3 tag or udta box
 MAX_ITEMS = 4096  # chunks, segments, boxes or frames walked per structure
@@ -48,18 +53,6 @@ TAIL_BYTES = 1024 * 1024
 
 # The XMP properties the detectors look at, by local name (namespace prefixes vary by writer).
 XMP_KEYS = frozenset({"DigitalSourceType", "AIGC", "CreatorTool", "Software", "Make", "Model"})
-EXIF_TAGS = {
-    0x010E: "ImageDescription",
-    0x010F: "Make",
-    0x0110: "Model",
-    0x0131: "Software",
-    0x013B: "Artist",
-    0x9003: "DateTimeOriginal",
-    0x9286: "UserComment",
-    0xA433: "LensMake",
-    0xA434: "LensModel",
-}
-EXIF_POINTERS = {0x8769: "ExifIFD", 0x8825: "GPSInfo"}
 # Classic iTunes/QuickTime atom names -> the key ffprobe reports for them.
 MP4_ATOMS = {
     b"\xa9too": "encoder",
@@ -162,8 +155,26 @@ class _Reader:
             self.notes.append(text[:200])
 
 
+# Containers whose EXIF nobody reads (and the bounded reader never did): skip ExifTool's ~0.2 s.
+NO_EXIF_CONTAINERS = frozenset({"mp4", "id3", "matroska"})
+
+
+def read(path: Path, limits: Limits = exiftool.DEFAULT_LIMITS) -> EmbeddedMetadata:
+    """The metadata stage: EXIF by ExifTool, then everything ``read_embedded`` finds (TC260
+    ``AIGC`` labels, XMP, PNG text, ID3, MP4 keys/udta, encoder strings). Never raises."""
+    found = read_embedded(path)
+    if not found.readable or found.container in NO_EXIF_CONTAINERS:
+        return found
+    exif, note = exiftool.read_exif(path, limits)
+    fields = tuple(MetaField("exif", key, value) for key, value in exif)[:MAX_FIELDS]
+    notes = (*found.notes, note) if note else found.notes
+    unique = tuple(dict.fromkeys(fields + found.fields))[:MAX_FIELDS]
+    return EmbeddedMetadata(found.container, unique, notes)
+
+
 def read_embedded(path: Path) -> EmbeddedMetadata:
-    """Read the embedded metadata of ``path``; never raises (problems become ``notes``)."""
+    """What the bounded pure-Python readers find in ``path`` (everything but EXIF); never raises
+    (problems become ``notes``)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, 2)
@@ -237,8 +248,7 @@ def _walk_png(r: _Reader) -> None:
 
 def _png_chunk(r: _Reader, ctype: bytes, data: bytes) -> None:
     if ctype == b"eXIf":
-        _add_exif(r, data)
-        return
+        return  # EXIF is ExifTool's (pipeline/exiftool.py)
     key, _, rest = data.partition(b"\x00")
     keyword = key.decode("latin-1")
     if ctype == b"tEXt":
@@ -294,9 +304,8 @@ def _walk_jpeg(r: _Reader) -> None:
 
 
 def _jpeg_app1(r: _Reader, data: bytes) -> None:
-    if data.startswith(b"Exif\x00\x00"):
-        _add_exif(r, data[6:])
-    elif data.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
+    # EXIF (APP1 "Exif\0\0") is ExifTool's (pipeline/exiftool.py); XMP is read here.
+    if data.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
         _add_xmp(r, data[29:])
 
 
@@ -309,74 +318,10 @@ def _walk_webp(r: _Reader) -> None:
         fourcc, length = head[:4], struct.unpack("<I", head[4:])[0]
         if pos + 8 + length > r.size:
             raise _Stop(f"chunk {fourcc!r} length {length} runs past the end of the file")
-        if fourcc in (b"EXIF", b"XMP ") and length <= MAX_FIELD_BYTES:
-            data = r.read_at(pos + 8, length)
-            if fourcc == b"EXIF":
-                _add_exif(r, data[6:] if data.startswith(b"Exif\x00\x00") else data)
-            else:
-                _add_xmp(r, data)
+        if fourcc == b"XMP " and length <= MAX_FIELD_BYTES:  # EXIF: see pipeline/exiftool.py
+            _add_xmp(r, r.read_at(pos + 8, length))
         pos += 8 + length + (length & 1)
     r.note("webp: too many chunks")
-
-
-# --- EXIF --------------------------------------------------------------------------------------
-
-
-def parse_exif(tiff: bytes) -> dict[str, str]:
-    """Text tags of IFD0 and the Exif sub-IFD of a TIFF-structured EXIF block ({} if invalid)."""
-    endian = {b"II": "<", b"MM": ">"}.get(tiff[:2])
-    if endian is None or len(tiff) < 8:
-        return {}
-    magic, ifd0 = struct.unpack(endian + "HI", tiff[2:8])
-    if magic != 42:
-        return {}
-    out: dict[str, str] = {}
-    pointers = _exif_ifd(tiff, ifd0, endian, out)
-    if "ExifIFD" in pointers:  # only this one hop: no IFD chains, so no offset loops
-        _exif_ifd(tiff, pointers["ExifIFD"], endian, out)
-    if "GPSInfo" in pointers:
-        out["GPSInfo"] = "present"
-    return out
-
-
-def _exif_ifd(tiff: bytes, offset: int, endian: str, out: dict[str, str]) -> dict[str, int]:
-    pointers: dict[str, int] = {}
-    if offset + 2 > len(tiff):
-        return pointers
-    (count,) = struct.unpack(endian + "H", tiff[offset : offset + 2])
-    for i in range(min(count, 512)):
-        at = offset + 2 + 12 * i
-        if at + 12 > len(tiff):
-            break
-        tag, typ, n, value = struct.unpack(endian + "HHI4s", tiff[at : at + 12])
-        if tag in EXIF_POINTERS and typ in (4, 13):
-            pointers[EXIF_POINTERS[tag]] = struct.unpack(endian + "I", value)[0]
-        elif tag in EXIF_TAGS and typ in (1, 2, 7) and n <= MAX_VALUE_CHARS:
-            raw = value[:n] if n <= 4 else _exif_bytes(tiff, value, endian, n)
-            out[EXIF_TAGS[tag]] = _exif_text(raw, tag == 0x9286)
-    return pointers
-
-
-def _exif_bytes(tiff: bytes, value: bytes, endian: str, n: int) -> bytes:
-    (start,) = struct.unpack(endian + "I", value)
-    return tiff[start : start + n] if start + n <= len(tiff) else b""
-
-
-def _exif_text(raw: bytes, user_comment: bool) -> str:
-    if not user_comment:
-        return raw.split(b"\x00", 1)[0].decode("utf-8", "replace")
-    charset, body = raw[:8], raw[8:]
-    if charset.startswith(b"UNICODE"):
-        # The byte order is not declared; ASCII-heavy text has its NULs on the high-byte side.
-        sample = body[:64]
-        big = sample[0::2].count(0) > sample[1::2].count(0)
-        return body.decode("utf-16-be" if big else "utf-16-le", "replace")
-    return body.decode("utf-8", "replace")
-
-
-def _add_exif(r: _Reader, tiff: bytes) -> None:
-    for key, value in parse_exif(tiff).items():
-        r.add("exif", key, value)
 
 
 # --- XMP ---------------------------------------------------------------------------------------

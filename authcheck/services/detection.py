@@ -99,7 +99,7 @@ def metadata_ensure(media: Media) -> EmbeddedMetadata:
     path = metadata_path(media)
     if path.exists():
         return EmbeddedMetadata.from_dict(json.loads(path.read_text()))
-    found = metadata_stage.read_embedded(media_path(media))
+    found = metadata_stage.read(media_path(media), ffmpeg_limits())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(found.to_dict()))

@@ -12,7 +12,7 @@ from PIL import Image, PngImagePlugin
 
 from authcheck.detectors.ai_labels import AiLabelsDetector, generator_named
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
-from authcheck.pipeline.metadata import read_embedded
+from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.probe import probe
 from authcheck.pipeline.verdict import SignalFacts, decide
 from tests.mediagen import ffmpeg, make_video
@@ -34,7 +34,7 @@ def context_for(path: Path, kind: str, probe: dict[str, Any] | None = None) -> D
         mime=MIME[kind],
         kind=kind,
         probe=probe_dict(path, kind) if probe is None else probe,
-        metadata=read_embedded(path),
+        metadata=metadata_stage.read(path),
     )
 
 

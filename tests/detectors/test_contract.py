@@ -16,9 +16,9 @@ from PIL import Image
 
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
 from authcheck.pipeline import frames as frames_stage
+from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline import probe as probe_stage
 from authcheck.pipeline.hashing import hash_file, sniff
-from authcheck.pipeline.metadata import read_embedded
 from authcheck.registry import BUILTIN, _load
 from tests import mediagen
 from tests.c2pa_fixtures import signed_jpeg
@@ -69,7 +69,7 @@ def contexts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DetectorCont
             kind=sniffed.kind,
             probe=probed,
             frames=frames,
-            metadata=read_embedded(path),
+            metadata=metadata_stage.read(path),
         )
     return built
 

@@ -15,8 +15,8 @@ from PIL import Image, PngImagePlugin
 from authcheck.pipeline.metadata import (
     MAX_FIELD_BYTES,
     EmbeddedMetadata,
-    parse_exif,
     parse_xmp,
+    read,
     read_embedded,
 )
 from tests.mediagen import ffmpeg, make_video
@@ -106,7 +106,7 @@ def test_it_reads_jpeg_app1_xmp_and_exif(tmp_path: Path) -> None:
     exif.get_ifd(0x8769)[0x9003] = "2024:01:01 10:00:00"
     path = tmp_path / "a.jpg"
     Image.new("RGB", (8, 8)).save(path, exif=exif, xmp=XMP_DST)
-    meta = read_embedded(path)
+    meta = read(path)  # the stage: EXIF by ExifTool, XMP by the bounded reader
     assert meta.container == "jpeg"
     assert meta.values("Software", frozenset({"exif"})) == ["Midjourney"]
     assert meta.values("Make") == ["Canon"] and meta.values("Model") == ["EOS R5"]
@@ -119,7 +119,7 @@ def test_it_reads_webp_exif_and_xmp_chunks(tmp_path: Path) -> None:
     exif[0x0131] = "DALL-E 3"
     path = tmp_path / "a.webp"
     Image.new("RGB", (8, 8)).save(path, exif=exif, xmp=XMP_DST)
-    meta = read_embedded(path)
+    meta = read(path)
     assert meta.container == "webp"
     assert meta.values("Software") == ["DALL-E 3"]
     assert meta.values("DigitalSourceType") == [DST]
@@ -171,12 +171,27 @@ def test_it_reads_an_escaped_tc260_json_attribute_from_xmp() -> None:
     assert parse_xmp(packet.replace(b"/>", b' x="&undefined;"/>')) == [("AIGC", KLING)]
 
 
-def test_exif_offsets_outside_the_block_are_ignored() -> None:
+def _jpeg_with_app1_exif(path: Path, tiff: bytes) -> Path:
+    """A valid JPEG whose APP1 EXIF segment holds ``tiff`` (however broken)."""
+    Image.new("RGB", (8, 8)).save(path)
+    data = path.read_bytes()
+    segment = b"Exif\x00\x00" + tiff
+    path.write_bytes(
+        data[:2] + b"\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment + data[2:]
+    )
+    return path
+
+
+def test_exif_offsets_outside_the_block_are_ignored(tmp_path: Path) -> None:
     entry = struct.pack("<HHI4s", 0x0131, 2, 40, struct.pack("<I", 0x7FFFFFFF))
     tiff = b"II" + struct.pack("<HI", 42, 8) + struct.pack("<H", 0xFFFF) + entry
-    assert parse_exif(tiff) == {"Software": ""}
-    assert parse_exif(b"MM\x00\x2a\xff\xff\xff\xff") == {}
-    assert parse_exif(b"garbage") == {}
+    for name, block in [
+        ("far", tiff),
+        ("short", b"MM\x00\x2a\xff\xff\xff\xff"),
+        ("junk", b"garbage"),
+    ]:
+        meta = read(_jpeg_with_app1_exif(tmp_path / f"{name}.jpg", block))
+        assert meta.readable and meta.values("Software", frozenset({"exif"})) == []
 
 
 def test_a_missing_file_is_reported_unreadable(tmp_path: Path) -> None:
@@ -237,3 +252,29 @@ def test_it_turns_a_tc260_xmp_struct_into_the_json_label() -> None:
     )
     ((key, value),) = parse_xmp(packet)
     assert key == "AIGC" and json.loads(value) == {"Label": "1", "ContentProducer": "kling"}
+
+
+def test_the_stage_reads_exif_with_exiftool_and_survives_hostile_exif_blocks(
+    tmp_path: Path,
+) -> None:
+    exif = Image.Exif()
+    exif[0x0131] = "Midjourney"
+    exif.get_ifd(0x8825)[1] = "N"  # any GPS tag: reported as GPSInfo present
+    good = tmp_path / "gps.jpg"
+    Image.new("RGB", (8, 8)).save(good, exif=exif)
+    meta = read(good)
+    assert meta.values("Software", frozenset({"exif"})) == ["Midjourney"]
+    assert meta.values("GPSInfo") == ["present"]
+    blocks = [b"II*\x00" + b"\xff" * 64, b"MM\x00*\x00\x00\x00\x08" + b"\x00\xff" * 40, b""]
+    for i, block in enumerate(blocks):
+        hostile = read(_jpeg_with_app1_exif(tmp_path / f"h{i}.jpg", block))
+        assert hostile.readable and not hostile.values("Software", frozenset({"exif"}))
+
+
+def test_a_video_container_is_not_handed_to_exiftool(tmp_path: Path, monkeypatch) -> None:
+    from authcheck.pipeline import exiftool
+
+    calls: list[Path] = []
+    monkeypatch.setattr(exiftool, "read_exif", lambda path, limits: calls.append(path) or ([], ""))
+    read(make_video(tmp_path / "v.mp4", seconds=0.2))
+    assert calls == []

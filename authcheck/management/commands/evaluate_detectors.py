@@ -21,7 +21,7 @@ from authcheck.errors import AuthcheckError
 from authcheck.evaluation import figures, roc_curve
 from authcheck.limits import ffmpeg_limits
 from authcheck.pipeline import frames, hashing, probe
-from authcheck.pipeline.metadata import read_embedded
+from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.verdict import INDICATOR_LABELS
 from authcheck.registry import detectors_enabled
 
@@ -41,7 +41,7 @@ def _context(path: Path) -> DetectorContext:
         kind=sniffed.kind,
         probe=probed,
         frames=sampled,
-        metadata=read_embedded(path),
+        metadata=metadata_stage.read(path),
     )
 
 
