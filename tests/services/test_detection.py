@@ -138,3 +138,31 @@ def test_metadata_is_parsed_once_per_media_and_reaches_every_detector_of_a_fan_o
     assert processing.check_collect(check.pk) == "done"
     assert len(reads) == 1  # the metadata stage, not once per detector task
     assert seen == [True, True]  # the stage's result reached both detector tasks
+
+
+def test_each_stage_times_itself_and_the_detectors_stage_spans_the_fan_out(
+    submit, settings, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
+) -> None:
+    from authcheck.models import CheckStage
+
+    settings.AUTHCHECK_DETECTORS = [LOUD, CRASH]
+    monkeypatch.setattr("authcheck.services.publish.detector_publish", lambda c, d: None)
+    check = submit().check
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.check_process(check.pk, inline=False)
+    waiting = CheckStage.objects.get(check_ref=check, name="detectors")
+    assert waiting.state == "running" and waiting.finished_at is None  # open across the fan-out
+    detection.detector_task_run(check.pk, "loudness")
+    detection.detector_task_run(check.pk, "crashing")
+    processing.check_collect(check.pk)
+    stages = {s.name: s for s in CheckStage.objects.filter(check_ref=check)}
+    runs = DetectorRun.objects.filter(media=check.media)
+    detectors = stages["detectors"]
+    assert detectors.started_at == waiting.started_at
+    assert all(detectors.started_at <= r.started_at for r in runs)
+    assert all(r.finished_at <= detectors.finished_at for r in runs)
+    for stage in stages.values():
+        assert stage.state == "done", stage
+        own = (stage.finished_at - stage.started_at).total_seconds() * 1000
+        assert stage.duration_ms == pytest.approx(own, abs=0.01), stage.name
+    assert stages["hash"].error == "hashed while the upload was stored"
