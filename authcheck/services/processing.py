@@ -11,6 +11,7 @@ again.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -145,8 +146,7 @@ def _detectors(check: Check, media: Media, *, inline: bool) -> bool:
             return True
         detection.detector_runs_queue(media, pending)
     for detector in pending:
-        name = detector.name
-        transaction.on_commit(lambda name=name: _publish_detector(check.pk, name))  # type: ignore[misc]
+        transaction.on_commit(partial(_publish_detector, check.pk, detector.name))
     return False
 
 
