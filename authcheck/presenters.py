@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import authcheck
 from authcheck import selectors
-from authcheck.models import Check, CheckStage, Media, Signal, Verdict
+from authcheck.models import ApiToken, Check, CheckStage, Media, Signal, User, Verdict
 
 
 def _iso(value: Any) -> str | None:
@@ -72,6 +73,8 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
     links = {"self": root, "audit": f"{root}/audit", "reviews": f"{root}/reviews"}
     if check.media_id and check.media:
         links["media"] = f"{base}/api/v1/media/{check.media.sha256}"
+    if (check.evidence or {}).get("screenshot"):
+        links["evidence_screenshot"] = f"{root}/evidence/screenshot"
     return links
 
 
@@ -88,7 +91,11 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
             "type": check.source_type,
             "url": check.source_url or None,
             "page_url": check.page_url or None,
+            "page_title": check.page_title or None,
             "filename": check.original_filename or None,
+            "element": check.element or None,
+            "page_only": check.page_only,
+            "resolution": check.resolution or None,
         },
         "client": check.client,
         "note": check.note or None,
@@ -107,6 +114,7 @@ def check_to_dict(check: Check, base: str = "") -> dict[str, Any]:
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
+        "evidence": check.evidence or None,
         "links": links_for(check, base),
     }
 
@@ -123,4 +131,16 @@ def media_report_to_dict(media: Media, base: str = "") -> dict[str, Any]:
         "verdict": verdict_to_dict(verdict) if verdict else None,
         "check_id": check.pk if check else None,
         "links": {"self": f"{base}/api/v1/media/{media.sha256}"},
+    }
+
+
+def me_to_dict(user: User, token: ApiToken, *, can_submit: bool) -> dict[str, Any]:
+    """Who a token belongs to: what the extension's "Test connection" shows."""
+    return {
+        "service": "authcheck",
+        "version": authcheck.__version__,
+        "user": user.username,
+        "role": user.role,
+        "can_submit": can_submit,
+        "token": {"name": token.name, "prefix": token.prefix, "expires_at": _iso(token.expires_at)},
     }

@@ -23,6 +23,7 @@ from authcheck.errors import AuthcheckError, FetchError, MediaError, TransientFe
 from authcheck.models import Check, CheckStage, CheckStatus, Media, ProvenanceReport, StageState
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
+from authcheck.pipeline import resolve as resolve_stage
 from authcheck.pipeline.verdict import RULES_VERSION, decide
 from authcheck.services import checks, detection
 from authcheck.services.media import media_adopt, media_path, tmp_dir
@@ -66,12 +67,25 @@ def stage(check: Check, name: str) -> Iterator[None]:
     )
 
 
+def _resolve_page(check: Check) -> tuple[fetch_stage.Fetched, hashing.Sniffed]:
+    """A page-only check: find the media on the page (the resolve and fetch stages)."""
+    resolvers = resolve_stage.load_resolvers(tuple(settings.AUTHCHECK_PAGE_RESOLVERS))
+    with stage(check, "resolve"), stage(check, "fetch"):
+        found = resolve_stage.resolve(check.page_url, tmp_dir(), checks.fetch_policy(), resolvers)
+    checks.check_record_resolution(check, found.chosen.url, found.to_dict())
+    return found.fetched, found.sniffed
+
+
 def _fetch_media(check: Check) -> Media:
-    with stage(check, "fetch"):
-        fetched = fetch_stage.fetch(check.source_url, tmp_dir(), checks.fetch_policy())
+    if check.page_only:
+        fetched, sniffed = _resolve_page(check)
+    else:
+        with stage(check, "fetch"):
+            fetched = fetch_stage.fetch(check.source_url, tmp_dir(), checks.fetch_policy())
     with stage(check, "hash"):
         try:
-            sniffed = hashing.sniff(fetched.path)
+            if not check.page_only:
+                sniffed = hashing.sniff(fetched.path)
         except AuthcheckError:
             fetched.path.unlink(missing_ok=True)
             raise
