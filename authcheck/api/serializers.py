@@ -112,21 +112,42 @@ class CheckCreateSerializer(ExtensionFieldsMixin):
         return attrs
 
 
-class CheckCreateJsonSerializer(ExtensionFieldsMixin):
-    """The JSON form of ``POST /checks`` (schema only)."""
+class _ExtensionJsonFields(serializers.Serializer):
+    """Fields shared by both JSON forms of ``POST /checks`` (schema only)."""
+
+    page_title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    element = serializers.ChoiceField(
+        choices=CheckElement.choices, required=False, allow_blank=True
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    client = serializers.ChoiceField(
+        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
+    )
+    evidence = EvidenceSerializer(required=False)
+
+
+class CheckCreateJsonSerializer(_ExtensionJsonFields):
+    """The JSON form of ``POST /checks`` for a media URL (schema only)."""
 
     # What the schema can say of validate_url: an http(s) URL of bounded length. Whether its
     # host and port may be fetched is decided by the server (422 url_blocked, url_port, ...).
     url = serializers.RegexField(
-        URL_PATTERN,
-        max_length=MAX_URL_LENGTH,
-        required=False,
-        help_text="http(s) URL of the media; required unless page_only",
+        URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the media"
     )
     page_url = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    client = serializers.ChoiceField(
-        choices=[CheckClient.API, CheckClient.EXTENSION], required=False
+    page_only = serializers.ChoiceField(choices=[False], required=False)
+
+
+class CheckCreatePageSerializer(_ExtensionJsonFields):
+    """The JSON form of ``POST /checks`` for a page whose media the server finds (schema only).
+
+    For streamed video (``blob:``, MediaSource) the client cannot send: the server fetches the
+    page and takes og:video, twitter:player:stream, JSON-LD contentUrl or <video>/<source>.
+    """
+
+    page_only = serializers.ChoiceField(choices=[True])
+    page_url = serializers.RegexField(
+        URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the page to resolve"
     )
 
 

@@ -21,7 +21,12 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -122,6 +127,13 @@ class ListSchema(AutoSchema):
         if self.method != "GET":
             return False
         return serializer is None or isinstance(serializer, dict) or is_list_serializer(serializer)
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        # Every form of POST /checks needs a body; spectacular cannot tell from a oneOf.
+        body = super()._get_request_body(direction)
+        if body and self.method == "POST":
+            body["required"] = True
+        return body
 
 
 class ApiView(GenericAPIView):
@@ -237,7 +249,11 @@ class CheckListCreateView(ApiView):
             "API clients and admins submit; editors review and do not submit."
         ),
         request={
-            "application/json": s.CheckCreateJsonSerializer,
+            "application/json": PolymorphicProxySerializer(
+                component_name="CheckCreateBody",
+                serializers=[s.CheckCreateJsonSerializer, s.CheckCreatePageSerializer],
+                resource_type_field_name=None,
+            ),
             "multipart/form-data": s.CheckCreateUploadSerializer,
         },
         responses={

@@ -41,7 +41,7 @@ class Prepared:
     screenshot_size: tuple[int, int] | None
 
 
-def _invalid(message: str, code: str = "evidence_invalid", status: int = 400) -> AuthcheckError:
+def _invalid(message: str, code: str = "evidence_invalid", status: int = 422) -> AuthcheckError:
     return AuthcheckError(message, code=code, status=status)
 
 

@@ -139,10 +139,10 @@ def test_another_journalist_cannot_read_the_screenshot(jo, client_for, enqueued)
 @pytest.mark.parametrize(
     ("screenshot", "status", "code"),
     [
-        ("data:image/png;base64,@@@", 400, "evidence_invalid"),
-        ("data:image/png;base64,AAAA", 400, "evidence_invalid"),
+        ("data:image/png;base64,@@@", 422, "evidence_invalid"),
+        ("data:image/png;base64,AAAA", 422, "evidence_invalid"),
         ("data:image/gif;base64,R0lGODlh", 400, "validation_error"),
-        ("data:image/png;base64," + base64.b64encode(b"<svg onload=x>").decode(), 400,
+        ("data:image/png;base64," + base64.b64encode(b"<svg onload=x>").decode(), 422,
          "evidence_invalid"),
     ],
 )  # fmt: skip
@@ -158,7 +158,7 @@ def test_a_jpeg_declared_as_png_is_refused(jo, enqueued) -> None:
     data_url, _ = png_data_url(fmt="JPEG")
     lying = data_url.replace("image/jpeg", "image/png", 1)
     evidence = {"clicked_at": "2026-12-01T20:00:00Z", "screenshot": lying}
-    problem(post(jo, {"url": "https://cdn.example/v.mp4", "evidence": evidence}), 400,
+    problem(post(jo, {"url": "https://cdn.example/v.mp4", "evidence": evidence}), 422,
             "evidence_invalid")  # fmt: skip
 
 
