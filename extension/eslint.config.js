@@ -35,4 +35,9 @@ export default [
     files: ["scripts/**/*.js", "test/**/*.js", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2024, sourceType: "module", globals: { ...globals.node } },
   },
+  {
+    // Functions these tests hand to the browser run in its pages, not in Node.
+    files: ["test/e2e/**/*.js"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser, ...globals.webextensions } },
+  },
 ];
