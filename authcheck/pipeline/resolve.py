@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +33,8 @@ MAX_CANDIDATES = 5
 MAX_JSON_LD_BYTES = 256 * 1024
 
 # Preference order of the built-in resolver: explicit declarations of "the" video first.
+# og:image is left out on purpose: on a video page it is the poster, and checking the poster
+# would answer for the wrong media.
 META_KEYS = ("og:video:secure_url", "og:video", "og:video:url", "twitter:player:stream")
 
 
@@ -225,19 +227,25 @@ def resolve(
 ) -> Resolution:
     """Fetch ``page_url`` and return the first candidate that is media; see the module doc.
 
-    A page URL that is itself media is taken as it is. Raises ``FetchError`` when the page
+    A URL that is itself media is taken as it is. Raises ``FetchError`` when the page
     cannot be fetched and ``MediaError`` (``media_not_found_on_page``) when nothing resolves.
     """
-    page_policy = replace(policy, max_bytes=min(policy.max_bytes, MAX_PAGE_BYTES))
-    page = fetch.fetch(page_url, dest_dir, page_policy)
+    # The URL may be the media itself (a link to a file), so it gets the media limits; only a
+    # page small enough to be HTML is read as one.
+    page = fetch.fetch(page_url, dest_dir, policy)
     try:
         sniffed = hashing.sniff(page.path)
     except AuthcheckError:
         sniffed = None
     if sniffed is not None:
-        itself = Candidate(url=page.final_url, source="the page URL is media", resolver="")
+        itself = Candidate(url=page.final_url, source="the URL is media itself", resolver="")
         return Resolution(page_url, itself, page, sniffed, ())
     try:
+        if page.size > MAX_PAGE_BYTES:
+            raise MediaError(
+                f"the page is larger than {MAX_PAGE_BYTES} bytes and is not media",
+                code="media_not_found_on_page",
+            )
         html = _read_page(page.path)
     finally:
         page.path.unlink(missing_ok=True)

@@ -154,7 +154,7 @@ def check_create(
         media = None
     elif url is not None:
         fields.update(source_type=SourceType.URL, source_url=validate_url(url, fetch_policy()))
-        stages = URL_STAGES
+        stages = PAGE_STAGES if element == CheckElement.LINK else URL_STAGES
         media = None
     else:
         assert upload is not None
@@ -201,6 +201,11 @@ def _extension_fields(check: Check) -> dict[str, Any]:
     if hashes:
         extra["evidence"] = hashes
     return extra
+
+
+def check_needs_resolution(check: Check) -> bool:
+    """Page-only checks, and clicked links (a link may lead to a page that shows the media)."""
+    return check.page_only or (check.element == CheckElement.LINK and not check.media_id)
 
 
 def check_record_resolution(check: Check, media_url: str, resolution: dict[str, Any]) -> None:

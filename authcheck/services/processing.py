@@ -68,23 +68,26 @@ def stage(check: Check, name: str) -> Iterator[None]:
 
 
 def _resolve_page(check: Check) -> tuple[fetch_stage.Fetched, hashing.Sniffed]:
-    """A page-only check: find the media on the page (the resolve and fetch stages)."""
+    """Find the media on a page (the resolve and fetch stages): the page of a page-only check,
+    or the target of a clicked link, which may be the media or a page showing it."""
+    url = check.page_url if check.page_only else check.source_url
     resolvers = resolve_stage.load_resolvers(tuple(settings.AUTHCHECK_PAGE_RESOLVERS))
     with stage(check, "resolve"), stage(check, "fetch"):
-        found = resolve_stage.resolve(check.page_url, tmp_dir(), checks.fetch_policy(), resolvers)
+        found = resolve_stage.resolve(url, tmp_dir(), checks.fetch_policy(), resolvers)
     checks.check_record_resolution(check, found.chosen.url, found.to_dict())
     return found.fetched, found.sniffed
 
 
 def _fetch_media(check: Check) -> Media:
-    if check.page_only:
+    resolving = checks.check_needs_resolution(check)
+    if resolving:
         fetched, sniffed = _resolve_page(check)
     else:
         with stage(check, "fetch"):
             fetched = fetch_stage.fetch(check.source_url, tmp_dir(), checks.fetch_policy())
     with stage(check, "hash"):
         try:
-            if not check.page_only:
+            if not resolving:
                 sniffed = hashing.sniff(fetched.path)
         except AuthcheckError:
             fetched.path.unlink(missing_ok=True)

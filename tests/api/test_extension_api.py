@@ -223,6 +223,26 @@ def test_a_page_only_check_is_resolved_through_og_video(
     assert "check.resolved" in actions
 
 
+def test_a_clicked_link_is_followed_to_the_media_its_page_shows(
+    jo, enqueued, server: TestServer, settings, tmp_path: Path
+) -> None:
+    settings.AUTHCHECK_FETCH_ALLOW_LOOPBACK = True
+    jpeg = make_image(tmp_path / "in-post.jpg", size=(40, 30)).read_bytes()
+    server.body("/photo.jpg", jpeg)
+    ld = {"@type": "ImageObject", "contentUrl": server.url("/photo.jpg")}
+    post_page = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    server.body("/post/1", post_page.encode(), content_type="text/html")
+    linked = post(jo, {"url": server.url("/post/1"), "element": "link"}).json()
+    direct = post(jo, {"url": server.url("/photo.jpg"), "element": "link"}).json()
+    for created in (linked, direct):
+        assert processing.check_process(created["id"]) == "done"
+    via_page, itself = (jo.get(f"/api/v1/checks/{c['id']}").json() for c in (linked, direct))
+    assert via_page["source"]["resolution"]["chosen"]["source"] == "JSON-LD ImageObject.contentUrl"
+    assert via_page["source"]["url"] == server.url("/photo.jpg")
+    assert itself["source"]["resolution"]["chosen"]["source"] == "the URL is media itself"
+    assert via_page["media"]["sha256"] == itself["media"]["sha256"]
+
+
 def test_a_page_without_media_fails_as_media_not_found_on_page(
     jo, enqueued, server: TestServer, settings
 ) -> None:

@@ -118,7 +118,19 @@ def test_a_page_url_that_is_itself_media_is_taken_as_it_is(
 ) -> None:
     server.body("/photo", jpeg_bytes)
     found = resolve(server.url("/photo"), dest, LOOPBACK, load_resolvers(()))
-    assert found.chosen.source == "the page URL is media" and found.refused == ()
+    assert found.chosen.source == "the URL is media itself" and found.refused == ()
+
+
+def test_a_page_too_large_to_be_html_is_not_read(
+    server: TestServer, dest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("authcheck.pipeline.resolve.MAX_PAGE_BYTES", 100)
+    page = f'<meta property="og:video" content="{server.url("/v")}">'.ljust(200)
+    server.body("/big", page.encode())
+    with pytest.raises(MediaError, match="larger than 100 bytes") as caught:
+        resolve(server.url("/big"), dest, LOOPBACK, load_resolvers(()))
+    assert caught.value.code == "media_not_found_on_page" and list(dest.iterdir()) == []
+    assert [r["path"] for r in server.requests] == ["/big"]
 
 
 def test_nothing_on_the_page_is_media_not_found_on_page(server: TestServer, dest: Path) -> None:
