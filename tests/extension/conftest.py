@@ -150,6 +150,8 @@ def _pages(site: TestServer) -> dict[str, str]:
         "/blob.html": f"""<!doctype html><html><head><title>Streamed clip</title>
 <meta property="og:video" content="{media("/media/stream.mp4")}">
 <script src="/blob.js"></script></head><body><video id="stream" muted></video></body></html>""",
+        "/bare-blob.html": """<!doctype html><html><head><title>Undeclared stream</title>
+<script src="/blob.js"></script></head><body><video id="stream" muted></video></body></html>""",
         "/blob.js": f"""addEventListener("DOMContentLoaded", async () => {{
   const bytes = await (await fetch("{media("/media/stream.mp4")}")).blob();
   document.getElementById("stream").src = URL.createObjectURL(bytes);
@@ -159,7 +161,7 @@ def _pages(site: TestServer) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def test_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestSite]:
-    """Pages with an image, a video and a blob: video (og:video declared), plus media."""
+    """Pages with an image, a video, a blob: video with og:video declared and one without."""
     media_dir = tmp_path_factory.mktemp("site-media")
     site = TestServer()
     site.body("/media/photo.jpg", make_image(media_dir / "photo.jpg", size=(160, 120)).read_bytes())

@@ -188,6 +188,9 @@ def test_an_image_and_a_video_get_verdict_badges_the_page_cannot_read_or_restyle
     assert link_style["color"] == "rgb(255, 255, 255)" and link_style["font-size"] == "12px"
     assert page.evaluate("getComputedStyle(document.querySelector('p')).color") == "rgb(255, 0, 0)"
 
+    notified = worker.evaluate("() => new Promise((done) => chrome.notifications.getAll(done))")
+    assert {f"authcheck-{image_id}", f"authcheck-{video_id}"} <= set(notified)
+
     image = authcheck_server.get_check(image_id)
     assert image["status"] == "done" and image["verdict"]["label"] == "no_provenance"
     assert image["client"] == "extension" and image["source"]["element"] == "image"
@@ -243,4 +246,42 @@ def test_the_popup_lists_the_recent_checks_with_their_verdict_in_words(configure
     words = page.locator("#checks .badge").all_text_contents()
     assert words and all(w == "No provenance found" for w in words)
     keep_screenshot(page, "popup")
+    page.close()
+
+
+def test_following_resumes_after_the_worker_is_stopped_and_a_page_without_media_says_so(
+    configured, authcheck_server: AuthcheckServer, test_site: TestSite
+) -> None:
+    """Runs last: it stops the service worker that the other tests drive."""
+    context, worker, ext_id, _status = configured
+    page = context.new_page()
+    page_url = test_site.url("/bare-blob.html")
+    page.goto(page_url)
+    page.wait_for_function("() => document.querySelector('#stream').currentSrc.startsWith('blob:')")
+    blob_url = page.evaluate("document.querySelector('#stream').currentSrc")
+    check_id = worker.evaluate(
+        CHECK_FROM_MENU,
+        {"mediaType": "video", "srcUrl": blob_url, "pageUrl": page_url, "frameId": 0},
+    )
+    # Stop the worker before its first poll (1 s after the submission): only storage remains.
+    cdp = context.new_cdp_session(page)
+    targets = cdp.send("Target.getTargets")["targetInfos"]
+    (target,) = [t for t in targets if t["type"] == "service_worker" and ext_id in t["url"]]
+    assert cdp.send("Target.closeTarget", {"targetId": target["targetId"]})["success"]
+
+    # Any event starts the worker again (here the popup asking for the recent checks); it
+    # resumes following the unfinished check from storage and badges the element.
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    page.wait_for_selector(
+        "#stream + authcheck-badge", state="attached", timeout=VERDICT_TIMEOUT_MS
+    )
+    words = " ".join(texts(shadow_badges(context, page)[0]["shadowRoots"][0]))
+    assert "Could not be examined" in words
+    assert "No video or image could be found on this page" in words
+    check = authcheck_server.get_check(check_id)
+    assert check["status"] == "failed" and check["error"]["code"] == "media_not_found_on_page"
+    notified = popup.evaluate("() => new Promise((done) => chrome.notifications.getAll(done))")
+    assert f"authcheck-{check_id}" in notified
+    popup.close()
     page.close()
