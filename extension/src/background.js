@@ -7,7 +7,7 @@
 
 import * as api from "./api.js";
 import { backoffDelay, isFinished } from "./backoff.js";
-import { inspectClicked } from "./discover.js";
+import { inspectClicked, normalizeMedia, scanPage } from "./discover.js";
 import * as store from "./store.js";
 import { submissionFor, unsendableReason } from "./submission.js";
 import { badgeFor } from "./verdict.js";
@@ -115,6 +115,18 @@ function entryFor(check) {
     url: check.source?.url || check.source?.filename || "",
     pageOnly: Boolean(check.source?.page_only),
   };
+}
+
+/**
+ * The media of a tab for the popup: scanned only now (the popup was opened, which grants
+ * activeTab), normalised in the extension. Also on `globalThis.authcheck` for tests.
+ */
+async function scanTab(tab) {
+  const [result] = await chrome.scripting.executeScript({
+    target: { tabId: tab.id },
+    func: scanPage,
+  });
+  return normalizeMedia(result?.result);
 }
 
 // --- following checks ----------------------------------------------------------------------
@@ -250,6 +262,11 @@ const HANDLERS = {
       canSubmit: who.can_submit,
     };
   },
+  async "page:scan"(message) {
+    if (!Number.isSafeInteger(message.tabId)) throw new api.ApiError("validation_error");
+    const tab = await chrome.tabs.get(message.tabId);
+    return { media: await scanTab(tab), pageUrl: tab.url, pageTitle: tab.title };
+  },
   async "checks:list"() {
     return { checks: await store.listChecks() };
   },
@@ -303,6 +320,6 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
 });
 
 // For tests (and the devtools console): the exact path a menu click takes.
-globalThis.authcheck = Object.freeze({ checkFromContextMenu });
+globalThis.authcheck = Object.freeze({ checkFromContextMenu, scanTab });
 
 resumeFollowing();

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.extension.conftest import AuthcheckServer, TestSite
+from tests.mediagen import make_image
 
 CHROMIUM = Path("/usr/bin/chromium")
 VERDICT_TIMEOUT_MS = 180_000
@@ -131,6 +132,29 @@ def computed(context: Any, page: Any, backend_node_id: int) -> dict[str, str]:
     return {p["name"]: p["value"] for p in style["computedStyle"]}
 
 
+def test_the_connection_test_says_why_it_fails(
+    browser: Any, authcheck_server: AuthcheckServer, test_site: TestSite
+) -> None:
+    context, _worker, ext_id = browser
+    page = context.new_page()
+    page.goto(f"chrome-extension://{ext_id}/src/options/options.html")
+    cases = [
+        (
+            test_site.url("/page.html"),
+            "x",
+            "That address does not answer like an authcheck server.",
+        ),
+        (authcheck_server.url, "ac_wrong_token", "The server refused the token"),
+        ("http://127.0.0.1:9", "x", "The server cannot be reached"),
+    ]
+    for server, token, reason in cases:
+        page.fill("#server_url", server)
+        page.fill("#token", token)
+        page.click("#test")
+        page.wait_for_selector(f"#status[data-tone='bad']:has-text({reason!r})")
+    page.close()
+
+
 def test_the_options_page_saves_and_the_connection_test_names_the_user(configured) -> None:
     *_, status = configured
     assert status == "Connected as jo (journalist), token “e2e”."
@@ -238,13 +262,55 @@ def test_a_blob_video_is_sent_page_only_and_resolved_through_og_video(
     page.close()
 
 
-def test_the_popup_lists_the_recent_checks_with_their_verdict_in_words(configured) -> None:
+SCAN_TAB = """async (url) => {
+  const [tab] = await chrome.tabs.query({ url });
+  return globalThis.authcheck.scanTab(tab);
+}"""
+
+
+def test_the_popup_scan_finds_the_media_of_a_page_and_offers_streams_page_only(
+    configured, test_site: TestSite
+) -> None:
+    context, worker, _ext, _status = configured
+    page = context.new_page()
+    page.goto(test_site.url("/page.html"))
+    page.wait_for_function("() => document.querySelector('#photo').complete")
+    found = worker.evaluate(SCAN_TAB, test_site.url("/page.html"))
+    assert [(m["kind"], m["url"], m["pageOnly"]) for m in found] == [
+        ("image", test_site.url("/media/photo.jpg"), False),
+        ("video", test_site.url("/media/clip.mp4"), False),
+    ]
+    assert (found[0]["width"], found[0]["height"]) == (160, 120)
+    assert found[0]["thumbnail"] == test_site.url("/media/photo.jpg")
+    page.goto(test_site.url("/blob.html"))
+    page.wait_for_function("() => document.querySelector('#stream').currentSrc.startsWith('blob:')")
+    streamed = worker.evaluate(SCAN_TAB, test_site.url("/blob.html"))
+    assert [(m["kind"], m["url"], m["pageOnly"], m["source"]) for m in streamed] == [
+        ("video", "", True, "streamed"),
+        ("video", test_site.url("/media/stream.mp4"), False, "og:video"),
+    ]
+    page.close()
+
+
+def test_the_popup_uploads_a_local_file_and_lists_recent_checks_with_verdicts_in_words(
+    configured, authcheck_server: AuthcheckServer, tmp_path: Path
+) -> None:
     context, _worker, ext_id, _status = configured
     page = context.new_page()
     page.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
     page.wait_for_selector("#checks .badge")
+    photo = make_image(tmp_path / "local.png", size=(30, 20), color=(1, 2, 3))
+    page.set_input_files("#file", str(photo))
+    page.click("#upload button[type='submit']")
+    page.wait_for_selector("#message:has-text('Sent: check #')")
+    check_id = int(page.text_content("#message").rsplit("#", 1)[1])
+    row = page.locator("#checks li", has_text=f"#{check_id} ")
+    row.locator(".badge:has-text('No provenance found')").wait_for(timeout=VERDICT_TIMEOUT_MS)
     words = page.locator("#checks .badge").all_text_contents()
     assert words and all(w == "No provenance found" for w in words)
+    uploaded = authcheck_server.get_check(check_id)
+    assert uploaded["client"] == "extension" and uploaded["source"]["element"] == "file"
+    assert uploaded["source"]["filename"] == "local.png"
     keep_screenshot(page, "popup")
     page.close()
 

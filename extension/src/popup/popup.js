@@ -4,7 +4,6 @@
  * the verdict shown here is the authoritative one.
  */
 import { describeError, reportUrl, uploadCheck } from "../api.js";
-import { normalizeMedia, scanPage } from "../discover.js";
 import { ask, localize, t } from "../i18n.js";
 import { getSettings, onChecksChanged } from "../store.js";
 import { badgeFor } from "../verdict.js";
@@ -62,21 +61,15 @@ function mediaRow(entry, tab) {
 async function showMedia() {
   const list = document.getElementById("media");
   const tab = await activeTab();
-  let scan;
+  let entries;
   try {
-    const [result] = await chrome.scripting.executeScript({
-      target: { tabId: tab.id },
-      func: scanPage,
-    });
-    scan = result?.result;
+    ({ media: entries } = await ask({ type: "page:scan", tabId: tab.id }));
   } catch {
     list.replaceChildren(el("li", {}, t("popupCannotScan")));
     return;
   }
-  const entries = normalizeMedia(scan);
-  list.replaceChildren(
-    ...(entries.length ? entries.map((e) => mediaRow(e, tab)) : [el("li", {}, t("popupNoMedia"))]),
-  );
+  const rows = entries.map((e) => mediaRow(e, tab));
+  list.replaceChildren(...(rows.length ? rows : [el("li", {}, t("popupNoMedia"))]));
 }
 
 function checkRow(check, serverUrl) {
