@@ -284,7 +284,10 @@ const HANDLERS = {
     else throw new api.ApiError("validation_error");
     const config = await store.getSettings();
     const check = await api.createCheck(config, allowed);
-    await store.putCheck({ ...entryFor(check), tabId: null, srcUrl: "", attempt: 0 });
+    // The popup's tab and the element's URL, so the element gets its badge like a menu click.
+    const tabId = Number.isSafeInteger(message.tabId) ? message.tabId : null;
+    const srcUrl = tabId !== null && allowed.url ? allowed.url : "";
+    await store.putCheck({ ...entryFor(check), tabId, frameId: 0, srcUrl, attempt: 0 });
     follow(check.id);
     return { id: check.id };
   },

@@ -292,6 +292,45 @@ def test_the_popup_scan_finds_the_media_of_a_page_and_offers_streams_page_only(
     page.close()
 
 
+SEND = """async (message) => {
+  try {
+    return await chrome.runtime.sendMessage(message);
+  } catch (error) {
+    return { refused: String(error) };
+  }
+}"""
+
+
+def test_a_check_sent_from_the_popup_badges_its_element_and_bad_messages_are_refused(
+    configured, authcheck_server: AuthcheckServer, test_site: TestSite
+) -> None:
+    context, worker, ext_id, _status = configured
+    page = context.new_page()
+    page_url = test_site.url("/page.html")
+    page.goto(page_url)
+    tab_id = worker.evaluate("async (url) => (await chrome.tabs.query({ url }))[0].id", page_url)
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    image = test_site.url("/media/photo.jpg")
+    body = {"url": image, "element": "image", "page_url": page_url, "page_title": "Flood in town"}
+    sent = popup.evaluate(SEND, {"type": "check:submit", "body": body, "tabId": tab_id})
+    assert sent["ok"] is True
+    page.wait_for_selector("#photo + authcheck-badge", state="attached", timeout=VERDICT_TIMEOUT_MS)
+    check = authcheck_server.get_check(sent["id"])
+    assert check["source"]["url"] == image and check["client"] == "extension"
+
+    bad = popup.evaluate(
+        SEND, {"type": "check:submit", "body": {"url": "javascript:alert(1)"}, "tabId": tab_id}
+    )
+    assert bad["ok"] is False and bad["code"] == "validation_error"
+    unknown = popup.evaluate(SEND, {"type": "settings:dump"})
+    assert unknown is None or "refused" in unknown
+    settings = popup.evaluate(SEND, {"type": "settings:get"})
+    assert settings["hasToken"] is True and "token" not in settings
+    popup.close()
+    page.close()
+
+
 def test_the_popup_uploads_a_local_file_and_lists_recent_checks_with_verdicts_in_words(
     configured, authcheck_server: AuthcheckServer, tmp_path: Path
 ) -> None:

@@ -48,7 +48,7 @@ function mediaRow(entry, tab) {
     if (entry.pageOnly) body.page_only = true;
     else body.url = entry.url;
     try {
-      const { id } = await ask({ type: "check:submit", body });
+      const { id } = await ask({ type: "check:submit", body, tabId: tab.id });
       say(t("popupSent", [String(id)]));
     } catch (error) {
       say(error.message, "bad");
