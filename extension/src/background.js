@@ -18,6 +18,10 @@ const MENU_CONTEXTS = ["image", "video", "audio", "link", "page"];
 const SCREENSHOT_MAX_CHARS = 900 * 1024;
 const SCREENSHOT_QUALITIES = [70, 45, 25];
 const BADGE_SCRIPT = "src/content/badge.js";
+// A worker (or event page) idle for about 30 s is stopped, timers and all: while checks are
+// unfinished an alarm wakes it to resume following them from storage.
+const RESUME_ALARM = "authcheck-resume";
+const RESUME_PERIOD_MINUTES = 0.5;
 
 const t = (key, subs) => chrome.i18n.getMessage(key, subs) || key;
 // Loops running in this worker instance, so one check is not polled twice; lost on eviction,
@@ -34,6 +38,9 @@ function createMenu() {
 
 chrome.runtime.onInstalled.addListener(createMenu);
 chrome.runtime.onStartup?.addListener(resumeFollowing);
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === RESUME_ALARM) resumeFollowing();
+});
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
   if (info.menuItemId !== MENU_ID) return;
@@ -137,16 +144,20 @@ async function follow(id) {
   if (following.has(id)) return;
   following.add(id);
   try {
+    if (!(await chrome.alarms.get(RESUME_ALARM))) {
+      await chrome.alarms.create(RESUME_ALARM, { periodInMinutes: RESUME_PERIOD_MINUTES });
+    }
     await pollUntilFinished(id);
   } finally {
     following.delete(id);
+    if (following.size === 0) await resumeFollowing(); // clears the alarm when all are done
   }
 }
 
 async function pollUntilFinished(id) {
   for (;;) {
     const entry = await store.getCheckEntry(id);
-    if (!entry || isFinished(entry.status)) return;
+    if (!entry || isFinished(entry.status) || entry.stopped) return;
     await sleep(backoffDelay(entry.attempt));
     const config = await store.getSettings();
     let check;
@@ -154,8 +165,11 @@ async function pollUntilFinished(id) {
       check = await api.getCheck(config, id);
     } catch (error) {
       const stop = ["not_found", "not_authenticated", "authentication_failed", "not_configured"];
-      await store.putCheck({ id, attempt: entry.attempt + 1, lastError: error.code });
-      if (stop.includes(error.code)) return;
+      // A refused token or a vanished check will not come right by polling: stop until the
+      // user acts (a new check or the popup retries nothing by itself).
+      const stopped = stop.includes(error.code);
+      await store.putCheck({ id, attempt: entry.attempt + 1, lastError: error.code, stopped });
+      if (stopped) return;
       continue;
     }
     const updated = await store.putCheck({ ...entryFor(check), attempt: entry.attempt + 1 });
@@ -166,11 +180,20 @@ async function pollUntilFinished(id) {
   }
 }
 
-/** Restart following every unfinished check (the worker was stopped and started again). */
+/** Restart following every unfinished check (the worker was stopped and started again);
+ * keep the wake-up alarm exactly while some check is unfinished. */
 async function resumeFollowing() {
-  for (const entry of await store.listChecks()) {
-    if (!isFinished(entry.status)) follow(entry.id);
+  const unfinished = (await store.listChecks()).filter(
+    (entry) => !isFinished(entry.status) && !entry.stopped,
+  );
+  if (unfinished.length === 0) {
+    await chrome.alarms.clear(RESUME_ALARM);
+    return;
   }
+  if (!(await chrome.alarms.get(RESUME_ALARM))) {
+    await chrome.alarms.create(RESUME_ALARM, { periodInMinutes: RESUME_PERIOD_MINUTES });
+  }
+  for (const entry of unfinished) follow(entry.id);
 }
 
 async function announce(entry, config) {

@@ -292,6 +292,14 @@ def test_the_popup_scan_finds_the_media_of_a_page_and_offers_streams_page_only(
     page.close()
 
 
+ALARM_CLEARED = """async () => {
+  const deadline = Date.now() + 30000;
+  while (await chrome.alarms.get("authcheck-resume")) {
+    if (Date.now() > deadline) return false;
+    await new Promise((tick) => setTimeout(tick, 50));
+  }
+  return true;
+}"""
 SEND = """async (message) => {
   try {
     return await chrome.runtime.sendMessage(message);
@@ -388,5 +396,8 @@ def test_following_resumes_after_the_worker_is_stopped_and_a_page_without_media_
     assert check["status"] == "failed" and check["error"]["code"] == "media_not_found_on_page"
     notified = popup.evaluate("() => new Promise((done) => chrome.notifications.getAll(done))")
     assert f"authcheck-{check_id}" in notified
+    # With nothing left to follow, the wake-up alarm is gone.
+    # (wait_for_function does not await promises, so this condition is polled in the page.)
+    assert popup.evaluate(ALARM_CLEARED) is True
     popup.close()
     page.close()

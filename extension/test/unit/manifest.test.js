@@ -14,6 +14,7 @@ test("the source manifest asks for no host access at install and nothing a page 
   assert.equal(source.host_permissions, undefined);
   assert.deepEqual([...source.permissions].sort(), [
     "activeTab",
+    "alarms",
     "contextMenus",
     "notifications",
     "scripting",
