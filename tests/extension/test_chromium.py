@@ -121,6 +121,17 @@ def find_local(node: dict[str, Any], name: str) -> dict[str, Any] | None:
     return None
 
 
+def find_local_class(node: dict[str, Any], name: str) -> dict[str, Any]:
+    attrs = node.get("attributes", [])
+    if name in dict(zip(attrs[::2], attrs[1::2], strict=True)).get("class", "").split():
+        return node
+    for child in [*node.get("children", []), *node.get("shadowRoots", [])]:
+        hit = find_local_class(child, name)
+        if hit:
+            return hit
+    return {}
+
+
 def computed(context: Any, page: Any, backend_node_id: int) -> dict[str, str]:
     """Computed style of a node inside the closed shadow root (CDP CSS domain)."""
     cdp = context.new_cdp_session(page)
@@ -211,6 +222,12 @@ def test_an_image_and_a_video_get_verdict_badges_the_page_cannot_read_or_restyle
     )
     assert link_style["color"] == "rgb(255, 255, 255)" and link_style["font-size"] == "12px"
     assert page.evaluate("getComputedStyle(document.querySelector('p')).color") == "rgb(255, 0, 0)"
+
+    # The one-line explanation shows on keyboard focus (and hover), not before.
+    tip = find_local_class(badges[0]["shadowRoots"][0], "tip")
+    assert computed(context, page, tip["backendNodeId"])["display"] == "none"
+    page.keyboard.press("Tab")
+    assert computed(context, page, tip["backendNodeId"])["display"] == "block"
 
     notified = worker.evaluate("() => new Promise((done) => chrome.notifications.getAll(done))")
     assert {f"authcheck-{image_id}", f"authcheck-{video_id}"} <= set(notified)

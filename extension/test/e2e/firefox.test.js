@@ -160,7 +160,7 @@ test("a real context-menu click on an image checks it and badges it", async () =
   assert.equal(check.source.element, "image");
   assert.equal(check.source.page_url, SITE_URL);
   assert.equal(check.source.page_title, "Flood in town");
-  // The menu click granted activeTab: the tab was captured at the moment of the click.
+  // The real click's grant lets the background capture the visible tab at that moment.
   assert.match(check.evidence.screenshot.sha256, /^[0-9a-f]{64}$/);
   assert.equal(check.evidence.screenshot.mime, "image/jpeg");
   assert.ok(check.evidence.screenshot.width > 0);
