@@ -89,6 +89,17 @@ class SourceType(models.TextChoices):
     FILE = "file"
 
 
+class CheckElement(models.TextChoices):
+    """What the user clicked in the browser extension (blank for other clients)."""
+
+    VIDEO = "video"
+    IMAGE = "image"
+    AUDIO = "audio"
+    LINK = "link"
+    PAGE = "page"
+    FILE = "file"
+
+
 class Check(models.Model):
     """One request to examine media. Many checks may share one media."""
 
@@ -98,6 +109,14 @@ class Check(models.Model):
     source_type = models.CharField(max_length=10, choices=SourceType.choices)
     source_url = models.TextField(blank=True, default="")
     page_url = models.TextField(blank=True, default="")
+    page_title = models.CharField(max_length=500, blank=True, default="")
+    element = models.CharField(max_length=10, choices=CheckElement.choices, blank=True, default="")
+    # The client could not send the media (streamed video): the server resolves ``page_url``.
+    page_only = models.BooleanField(default=False)
+    # Which candidate the page resolver took and why, and what it tried before (page_only).
+    resolution = models.JSONField(default=dict, blank=True)
+    # Click-time evidence from the extension (element details, screenshot hash), validated.
+    evidence = models.JSONField(default=dict, blank=True)
     # Client-supplied name, for display only: never used to name anything on disk.
     original_filename = models.CharField(max_length=255, blank=True, default="")
     submitter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="checks")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import authcheck
 from authcheck import selectors
-from authcheck.models import Check, CheckStage, DetectorRun, Media, Signal, Verdict
+from authcheck.models import ApiToken, Check, CheckStage, DetectorRun, Media, Signal, User, Verdict
 from authcheck.selectors import CheckEvidence, MediaEvidence
 
 
@@ -85,6 +86,8 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
     links = {"self": root, "audit": f"{root}/audit", "reviews": f"{root}/reviews"}
     if check.media_id and check.media:
         links["media"] = f"{base}/api/v1/media/{check.media.sha256}"
+    if (check.evidence or {}).get("screenshot"):
+        links["evidence_screenshot"] = f"{root}/evidence/screenshot"
     return links
 
 
@@ -106,7 +109,11 @@ def check_to_dict(
             "type": check.source_type,
             "url": check.source_url or None,
             "page_url": check.page_url or None,
+            "page_title": check.page_title or None,
             "filename": check.original_filename or None,
+            "element": check.element or None,
+            "page_only": check.page_only,
+            "resolution": check.resolution or None,
         },
         "client": check.client,
         "note": check.note or None,
@@ -126,6 +133,7 @@ def check_to_dict(
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
+        "evidence": check.evidence or None,
         "links": links_for(check, base),
     }
 
@@ -141,4 +149,16 @@ def media_report_to_dict(media: Media, shown: MediaEvidence, base: str = "") -> 
         "verdict": verdict_to_dict(shown.verdict) if shown.verdict else None,
         "check_id": shown.check_id,
         "links": {"self": f"{base}/api/v1/media/{media.sha256}"},
+    }
+
+
+def me_to_dict(user: User, token: ApiToken, *, can_submit: bool) -> dict[str, Any]:
+    """Who a token belongs to: what the extension's "Test connection" shows."""
+    return {
+        "service": "authcheck",
+        "version": authcheck.__version__,
+        "user": user.username,
+        "role": user.role,
+        "can_submit": can_submit,
+        "token": {"name": token.name, "prefix": token.prefix, "expires_at": _iso(token.expires_at)},
     }

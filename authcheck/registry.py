@@ -1,4 +1,5 @@
-"""Wiring: which detectors run: dotted paths from ``AUTHCHECK_DETECTORS``, or the built-in set."""
+"""Wiring: which plugins run: detectors from ``AUTHCHECK_DETECTORS`` and page resolvers from
+``AUTHCHECK_PAGE_RESOLVERS`` (dotted paths), or the built-in sets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from authcheck.detectors.base import Detector
+from authcheck.pipeline.resolve import PageResolver, load_resolvers
 
 BUILTIN = (
     "authcheck.detectors.ai_labels.AiLabelsDetector",
@@ -54,3 +56,14 @@ def detector_get(name: str) -> Detector:
 def detector_versions() -> dict[str, str]:
     """name -> version of every configured detector (recorded on verdicts)."""
     return {d.name: d.version for d in detectors_enabled()}
+
+
+@cache
+def _resolvers(paths: tuple[str, ...]) -> tuple[PageResolver, ...]:
+    return load_resolvers(paths)
+
+
+def page_resolvers() -> tuple[PageResolver, ...]:
+    """The configured page resolvers (``AUTHCHECK_PAGE_RESOLVERS``, else the built-in one),
+    instantiated once per process."""
+    return _resolvers(tuple(settings.AUTHCHECK_PAGE_RESOLVERS))

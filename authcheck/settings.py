@@ -178,7 +178,13 @@ AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 # Key for the HMAC on audit checkpoints; kept apart from SECRET_KEY so rotating one does not
 # invalidate the other (falls back to SECRET_KEY when unset).
 AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_str("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
+# Exact origins, or "moz-extension://*" / "chrome-extension://*" for any install of that kind
+# (Firefox gives every install a random origin; bearer tokens are never ambient credentials).
 AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
+# Click-time screenshot cap (decoded bytes; the JSON body must stay under 1 MB).
+AUTHCHECK_EVIDENCE_MAX_BYTES = env_int("AUTHCHECK_EVIDENCE_MAX_BYTES", 700 * 1024)
+# Page resolvers for page-only checks (streamed video), dotted paths; empty: the built-in one.
+AUTHCHECK_PAGE_RESOLVERS = env_list("AUTHCHECK_PAGE_RESOLVERS")
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 

@@ -6,6 +6,8 @@ cross-origin surface, and a preflight is answered before authentication runs.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -13,12 +15,24 @@ ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
 EXPOSED_HEADERS = "Location, Retry-After, WWW-Authenticate"
 PREFLIGHT_MAX_AGE = "600"
+# Schemes whose origins may be matched by a wildcard: an extension origin is a bare id (Firefox
+# picks a random UUID per install), never a web host an attacker could register.
+WILDCARD_SCHEMES = frozenset({"moz-extension", "chrome-extension"})
+_EXTENSION_ORIGIN = re.compile(r"(moz-extension|chrome-extension)://([a-z0-9-]{1,64})", re.ASCII)
+
+
+def origin_allowed(origin: str, patterns: list[str]) -> bool:
+    """True when ``origin`` equals a pattern, or is an extension origin of a ``scheme://*``."""
+    if origin in patterns:
+        return True
+    match = _EXTENSION_ORIGIN.fullmatch(origin)
+    return match is not None and f"{match.group(1)}://*" in patterns
 
 
 def allowed_origin(request: HttpRequest) -> str | None:
-    """The request's Origin when it is an allowed extension origin (exact match), else None."""
+    """The request's Origin when it is an allowed extension origin, else None."""
     origin = request.headers.get("Origin", "")
-    if origin and origin in settings.AUTHCHECK_EXTENSION_ORIGINS:
+    if origin and origin_allowed(origin, settings.AUTHCHECK_EXTENSION_ORIGINS):
         return origin
     return None
 

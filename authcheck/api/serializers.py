@@ -11,7 +11,14 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from authcheck.models import CheckClient, CheckStatus, ReviewDecision, RunState, VerdictLabel
+from authcheck.models import (
+    CheckClient,
+    CheckElement,
+    CheckStatus,
+    ReviewDecision,
+    RunState,
+    VerdictLabel,
+)
 from authcheck.pipeline.fetch import MAX_URL_LENGTH
 
 TEXT_LIMIT = 4000
@@ -26,12 +33,44 @@ NOT_ONLY_WHITESPACE = (
 # --- requests ------------------------------------------------------------------------------------
 
 
+class EvidenceMediaSerializer(serializers.Serializer):
+    """The clicked media element as the page showed it (all optional: pages differ)."""
+
+    tag = serializers.ChoiceField(choices=["video", "img", "audio", ""], required=False)
+    current_src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    poster = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    width = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
+    height = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
+    current_time = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=1e9
+    )
+    duration = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1e9)
+    streamed = serializers.BooleanField(
+        required=False, help_text="blob: or MediaSource: the bytes could not be sent"
+    )
+
+
+class EvidenceSerializer(serializers.Serializer):
+    """Click-time evidence bundle sent by the browser extension (stored with SHA-256 hashes)."""
+
+    clicked_at = serializers.DateTimeField(help_text="when the user clicked, client clock")
+    media = EvidenceMediaSerializer(required=False)
+    screenshot = serializers.RegexField(
+        r"^data:image/(png|jpeg);base64,",
+        required=False,
+        max_length=1024 * 1024,
+        help_text="the visible tab at the click: a PNG or JPEG data: URL; the decoded image "
+        "is capped by AUTHCHECK_EVIDENCE_MAX_BYTES (413 evidence_too_large)",
+    )
+
+
 class _SubmissionFields(serializers.Serializer):
     """What every form of ``POST /checks`` shares: the one description of those fields."""
 
     page_url = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, default="",
-        help_text="page the media was found on (recorded, never fetched)",
+        help_text="page the media was found on (fetched only with page_only)",
     )  # fmt: skip
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
@@ -44,8 +83,23 @@ class _SubmissionFields(serializers.Serializer):
     )
 
 
-class CheckCreateSerializer(_SubmissionFields):
-    """``POST /checks``: exactly one of ``url`` (JSON or form field) and ``file`` (multipart).
+class _ClickFields(_SubmissionFields):
+    """What a click in the browser extension adds to a JSON submission."""
+
+    page_title = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="",
+        help_text="title of the page the media was found on",
+    )  # fmt: skip
+    element = serializers.ChoiceField(
+        choices=CheckElement.choices, required=False, allow_blank=True, default="",
+        help_text="what was clicked: video, image, audio, link, page (or file)",
+    )  # fmt: skip
+    evidence = EvidenceSerializer(required=False)
+
+
+class CheckCreateSerializer(_ClickFields):
+    """``POST /checks``: exactly one of ``url`` (JSON or form field), ``file`` (multipart) and
+    ``page_only``.
 
     ``url`` is checked here only for length; ``validate_url`` gives its own codes (url_scheme,
     url_blocked, ...) for the rest."""
@@ -56,21 +110,45 @@ class CheckCreateSerializer(_SubmissionFields):
     file = serializers.FileField(
         required=False, allow_empty_file=True, use_url=False, help_text="media file"
     )
+    page_only = serializers.BooleanField(
+        required=False, default=False,
+        help_text="no media URL could be sent (streamed video): the server fetches page_url "
+        "and finds the media itself; fails as media_not_found_on_page when nothing resolves",
+    )  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """Exactly one source: a URL or a file."""
-        if ("url" in attrs) == ("file" in attrs):
+        """Exactly one source: a URL, a file, or a page to resolve (which needs its URL)."""
+        if attrs["page_only"]:
+            if "url" in attrs or "file" in attrs:
+                raise serializers.ValidationError("page_only takes page_url, not url or file")
+            if not attrs["page_url"]:
+                raise serializers.ValidationError({"page_url": ["page_only needs the page URL"]})
+        elif ("url" in attrs) == ("file" in attrs):
             raise serializers.ValidationError("give exactly one of url or file")
         return attrs
 
 
-class CheckCreateJsonSerializer(_SubmissionFields):
-    """The JSON form of ``POST /checks`` (schema only)."""
+class CheckCreateJsonSerializer(_ClickFields):
+    """The JSON form of ``POST /checks`` for a media URL (schema only)."""
 
     # What the schema can say of validate_url: an http(s) URL of bounded length. Whether its
     # host and port may be fetched is decided by the server (422 url_blocked, url_port, ...).
     url = serializers.RegexField(
         URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the media"
+    )
+    page_only = serializers.ChoiceField(choices=[False], required=False)
+
+
+class CheckCreatePageSerializer(_ClickFields):
+    """The JSON form of ``POST /checks`` for a page whose media the server finds (schema only).
+
+    For streamed video (``blob:``, MediaSource) the client cannot send: the server fetches the
+    page and takes og:video, twitter:player:stream, JSON-LD contentUrl or <video>/<source>.
+    """
+
+    page_only = serializers.ChoiceField(choices=[True])
+    page_url = serializers.RegexField(
+        URL_PATTERN, max_length=MAX_URL_LENGTH, help_text="http(s) URL of the page to resolve"
     )
 
 
@@ -182,7 +260,30 @@ class SourceSerializer(serializers.Serializer):
     type = serializers.CharField()
     url = serializers.CharField(allow_null=True)
     page_url = serializers.CharField(allow_null=True)
+    page_title = serializers.CharField(allow_null=True)
     filename = serializers.CharField(allow_null=True)
+    element = serializers.CharField(allow_null=True)
+    page_only = serializers.BooleanField()
+    resolution = serializers.DictField(
+        allow_null=True, help_text="page_only: the candidate taken, why, and those refused"
+    )
+
+
+class ScreenshotSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    mime = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class EvidenceBundleSerializer(serializers.Serializer):
+    """The stored click-time evidence; ``sha256`` is that of its canonical JSON."""
+
+    clicked_at = serializers.DateTimeField(allow_null=True)
+    media = serializers.DictField(required=False)
+    screenshot = ScreenshotSerializer(allow_null=True)
+    sha256 = serializers.CharField()
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -195,6 +296,7 @@ class CheckLinksSerializer(serializers.Serializer):
     audit = serializers.CharField()
     reviews = serializers.CharField()
     media = serializers.CharField(required=False)
+    evidence_screenshot = serializers.CharField(required=False)
 
 
 class CheckSerializer(serializers.Serializer):
@@ -222,7 +324,25 @@ class CheckSerializer(serializers.Serializer):
     progress = DetectorRunSerializer(many=True, help_text="detector runs still under way")
     similar = serializers.ListField(child=serializers.DictField())
     error = ErrorSerializer(allow_null=True)
+    evidence = EvidenceBundleSerializer(allow_null=True)
     links = CheckLinksSerializer()
+
+
+class MeTokenSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    prefix = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class MeSerializer(serializers.Serializer):
+    """Who a token belongs to (the extension's connection test)."""
+
+    service = serializers.CharField(help_text='always "authcheck"')
+    version = serializers.CharField()
+    user = serializers.CharField()
+    role = serializers.CharField()
+    can_submit = serializers.BooleanField()
+    token = MeTokenSerializer()
 
 
 class MediaLinksSerializer(serializers.Serializer):

@@ -12,6 +12,12 @@ urlpatterns = [
     path("checks/<int:pk>", views.CheckDetailView.as_view(), name="api-check"),
     path("checks/<int:pk>/reviews", views.ReviewCreateView.as_view(), name="api-check-reviews"),
     path("checks/<int:pk>/audit", views.AuditView.as_view(), name="api-check-audit"),
+    path(
+        "checks/<int:pk>/evidence/screenshot",
+        views.EvidenceScreenshotView.as_view(),
+        name="api-check-evidence-screenshot",
+    ),
+    path("me", views.MeView.as_view(), name="api-me"),
     path("verify", views.VerifyView.as_view(), name="api-verify"),
     path("media/<str:sha256>", views.MediaView.as_view(), name="api-media"),
     path("schema/", views.SchemaView.as_view(), name="api-schema"),

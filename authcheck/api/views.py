@@ -13,13 +13,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponseBase
 from django.templatetags.static import static
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.settings import spectacular_settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -34,10 +41,17 @@ from authcheck.api import serializers as s
 from authcheck.api.cors import cors_headers, is_preflight
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
 from authcheck.api.filters import CheckFilter
-from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
+from authcheck.api.permissions import (
+    SUBMITTERS,
+    CanReview,
+    CanSubmitOrRead,
+    HasAnyRole,
+    has_role,
+)
 from authcheck.models import AuditEvent, Check, User
 from authcheck.services import checks as check_service
 from authcheck.services.audit import audit_events_for_check, audit_verify
+from authcheck.services.evidence import evidence_prepare, screenshot_path
 from authcheck.services.reviews import review_record
 from authcheck.services.verify import verify_upload
 from authcheck.uploads import FILE_COUNT_ATTR, TOO_LARGE_FLAG
@@ -113,6 +127,13 @@ class ListSchema(AutoSchema):
         if self.method != "GET":
             return False
         return serializer is None or isinstance(serializer, dict) or is_list_serializer(serializer)
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        # Every form of POST /checks needs a body; spectacular cannot tell from a oneOf.
+        body = super()._get_request_body(direction)
+        if body and self.method == "POST":
+            body["required"] = True
+        return body
 
 
 class ApiView(GenericAPIView):
@@ -218,13 +239,20 @@ class CheckListCreateView(ApiView):
         operation_id="checks_create",
         summary="Submit a check",
         description=(
-            "JSON `{url, page_url?, note?}` or a multipart `file`, exactly one of the two. "
+            "JSON `{url, page_url?, note?}` or a multipart `file`, exactly one of the two; or "
+            "`{page_url, page_only: true}` for streamed video the client cannot send (the "
+            "server resolves the page). The browser extension adds `page_title`, `element` "
+            "and an optional click-time `evidence` bundle (element details and a screenshot). "
             "202: queued (poll `links.self`). 200: the media is already known and examined with "
             "the current versions: the check is answered at once with its verdict. Journalists, "
             "API clients and admins submit; editors review and do not submit."
         ),
         request={
-            "application/json": s.CheckCreateJsonSerializer,
+            "application/json": PolymorphicProxySerializer(
+                component_name="CheckCreateBody",
+                serializers=[s.CheckCreateJsonSerializer, s.CheckCreatePageSerializer],
+                resource_type_field_name=None,
+            ),
             "multipart/form-data": s.CheckCreateUploadSerializer,
         },
         responses={
@@ -239,6 +267,7 @@ class CheckListCreateView(ApiView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data.get("file")
+        evidence = data.get("evidence")
         submission = check_service.check_create(
             user=request.user,
             client=data["client"],
@@ -247,6 +276,10 @@ class CheckListCreateView(ApiView):
             filename=upload.name if upload is not None else "",
             page_url=data["page_url"],
             note=data["note"],
+            page_title=data["page_title"],
+            element=data["element"],
+            page_only=data["page_only"],
+            evidence=evidence_prepare(evidence) if evidence else None,
         )
         body = presenters.check_to_dict(submission.check)
         if submission.known:
@@ -292,6 +325,49 @@ class ReviewCreateView(ApiView):
         return Response(
             presenters.verdict_to_dict(verdict), status=201, headers={"Location": location}
         )
+
+
+class EvidenceScreenshotView(ApiView):
+    """``GET /checks/{id}/evidence/screenshot``: the click-time screenshot of a check."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="checks_evidence_screenshot_retrieve",
+        summary="Click-time screenshot of a check",
+        description="The owner and editors. PNG or JPEG, as stored (its SHA-256 is in `evidence`).",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="JPEG"),
+            **problems(*AUTH_PROBLEMS, 404),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        """Stream the stored screenshot with a sandboxing CSP."""
+        shot = (_visible_check(request.user, pk).evidence or {}).get("screenshot") or {}
+        path = screenshot_path(shot["sha256"]) if shot.get("sha256") else None
+        if path is None or not path.is_file():
+            raise NotFound("this check has no screenshot")
+        response = FileResponse(path.open("rb"), content_type=shot["mime"])
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+class MeView(ApiView):
+    """``GET /me``: who the token belongs to (the extension's connection test)."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="me_retrieve",
+        summary="Who this token belongs to",
+        description="Any role. User, role and token name; `service` is always `authcheck`.",
+        responses={200: s.MeSerializer, **problems(*AUTH_PROBLEMS)},
+    )
+    def get(self, request: Request) -> Response:
+        """The caller's user, role and token."""
+        can_submit = has_role(request, SUBMITTERS)
+        return Response(presenters.me_to_dict(request.user, request.auth, can_submit=can_submit))
 
 
 def _event_to_dict(event: AuditEvent) -> dict[str, Any]:

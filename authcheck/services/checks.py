@@ -20,12 +20,13 @@ from django.utils import timezone
 from authcheck.errors import AuthcheckError
 from authcheck.jsonsafe import clean_text
 from authcheck.limits import fetch_policy
-from authcheck.models import Check, CheckClient, CheckStatus, Media, SourceType, User
+from authcheck.models import Check, CheckClient, CheckElement, CheckStatus, Media, SourceType, User
 from authcheck.pipeline import hashing
 from authcheck.pipeline.fetch import validate_url
 from authcheck.services import processing
 from authcheck.services.audit import actor_of, audit_record
 from authcheck.services.dispatch import check_enqueue_on_commit
+from authcheck.services.evidence import Prepared, evidence_hashes, evidence_store
 from authcheck.services.lifecycle import (
     check_claim,
     check_release,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 URL_STAGES = ("fetch", "hash", "provenance", "probe", "detectors", "similar", "verdict")
 FILE_STAGES = URL_STAGES[1:]
+PAGE_STAGES = ("resolve", *URL_STAGES)
 
 
 @dataclass(frozen=True)
@@ -82,26 +84,43 @@ def check_create(
     filename: str = "",
     source_type: str | None = None,
     enqueue: bool = True,
+    page_title: str = "",
+    element: str = "",
+    page_only: bool = False,
+    evidence: Prepared | None = None,
 ) -> Submission:
-    """Record a new check for a URL or an uploaded file, and queue it after commit.
+    """Record a new check for a URL, an uploaded file or a page to resolve; queue it after commit.
 
     Known bytes whose results are current are answered at once: the check is created ``done``
     with a verdict derived from the stored report and signals, and nothing is queued.
     ``enqueue=False`` leaves a queued check for the caller to process (the CLI runs it inline).
+    ``page_only`` (no URL, no file) asks the worker to find the media on ``page_url``;
+    ``evidence`` is the extension's click-time bundle, stored with its hashes.
     """
-    if (url is None) == (upload is None):
-        raise AuthcheckError("give exactly one of a URL or a file", code="invalid_request")
+    if [url is not None, upload is not None, page_only].count(True) != 1:
+        raise AuthcheckError(
+            "give exactly one of a URL, a file or a page to resolve", code="invalid_request"
+        )
     fields: dict[str, Any] = {
         "submitter": user,
         "client": client if client in CheckClient.values else CheckClient.API,
         "page_url": clean_text(page_url, 4000),
         "note": clean_text(note, 4000),
+        "page_title": clean_text(page_title, 500),
+        "element": element if element in CheckElement.values else "",
+        "page_only": page_only,
+        "evidence": evidence_store(evidence) if evidence is not None else {},
     }
-    if url is not None:
-        fields.update(source_type=SourceType.URL, source_url=validate_url(url, fetch_policy()))
-        stages: tuple[str, ...] = URL_STAGES
+    done: dict[str, Any] = {}
+    if page_only:
+        page = validate_url(page_url, fetch_policy())
+        fields.update(source_type=SourceType.URL, page_url=page)
+        stages: tuple[str, ...] = PAGE_STAGES
         media = None
-        done: dict[str, Any] = {}
+    elif url is not None:
+        fields.update(source_type=SourceType.URL, source_url=validate_url(url, fetch_policy()))
+        stages = PAGE_STAGES if element == CheckElement.LINK else URL_STAGES
+        media = None
     else:
         assert upload is not None
         started = timezone.now()
@@ -127,6 +146,7 @@ def check_create(
                 "client": check.client,
                 "source_url": check.source_url,
                 "media": media.sha256 if media else None,
+                **_extension_fields(check),
             },
         )
         if media is not None:
@@ -137,6 +157,19 @@ def check_create(
             check_enqueue_on_commit(check.pk)
     check = Check.objects.select_related("media", "submitter").get(pk=check.pk)
     return Submission(check=check, known=known)
+
+
+def _extension_fields(check: Check) -> dict[str, Any]:
+    """What the audit event adds for an extension submission (nothing for other clients)."""
+    extra: dict[str, Any] = {}
+    if check.page_only:
+        extra.update(page_only=True, page_url=check.page_url)
+    if check.element:
+        extra["element"] = check.element
+    hashes = evidence_hashes(check.evidence)
+    if hashes:
+        extra["evidence"] = hashes
+    return extra
 
 
 def _pending_cap_enforce(user: User, check: Check) -> None:

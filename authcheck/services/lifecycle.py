@@ -20,8 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from authcheck.jsonsafe import clean_text
 from authcheck.models import (
     Check,
+    CheckElement,
     CheckStage,
     CheckStatus,
     Media,
@@ -314,3 +316,24 @@ def verdict_issue(
         log.info("check %s already has an automated verdict", check.pk)
         return None
     return verdict
+
+
+def check_needs_resolution(check: Check) -> bool:
+    """Page-only checks, and clicked links (a link may lead to a page that shows the media)."""
+    return check.page_only or (check.element == CheckElement.LINK and not check.media_id)
+
+
+def check_record_resolution(check: Check, media_url: str, resolution: dict[str, Any]) -> None:
+    """Record which media a page-only check resolved to (and why), with its audit event."""
+    media_url = clean_text(media_url, 4000)
+    with transaction.atomic():
+        Check.objects.filter(pk=check.pk).update(source_url=media_url, resolution=resolution)
+        audit_record(
+            actor="system",
+            action="check.resolved",
+            object_type="check",
+            object_id=check.pk,
+            check_id=check.pk,
+            data={"media_url": media_url, "chosen": resolution.get("chosen")},
+        )
+    check.source_url, check.resolution = media_url, resolution

@@ -23,8 +23,9 @@ from authcheck.limits import fetch_policy, ffmpeg_limits
 from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
+from authcheck.pipeline import resolve as resolve_stage
 from authcheck.pipeline.verdict import RULES_VERSION, ReportFacts, SignalFacts, decide
-from authcheck.registry import detector_versions
+from authcheck.registry import detector_versions, page_resolvers
 from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
 from authcheck.services.lifecycle import stage
@@ -85,7 +86,8 @@ def check_process(check_id: int, *, retry_transient: bool = True, inline: bool =
 
 
 def _examine(check: Check, *, inline: bool) -> str:
-    """Fetch or store, hash, provenance, probe, frames and detectors, then conclude."""
+    """Resolve a page, fetch or store, hash, provenance, probe, frames and detectors, then
+    conclude."""
     media = check.media or _fetch_and_store(check)
     report = _provenance(check, media)
     probe_error = _probe(check, media, report)
@@ -96,13 +98,29 @@ def _examine(check: Check, *, inline: bool) -> str:
     return _conclude(check, media)
 
 
+def _resolve_page(check: Check) -> tuple[fetch_stage.Fetched, hashing.Sniffed]:
+    """Find the media on a page (the resolve and fetch stages): the page of a page-only check,
+    or the target of a clicked link, which may be the media or a page showing it."""
+    url = check.page_url if check.page_only else check.source_url
+    with stage(check, "resolve"), stage(check, "fetch"):
+        found = resolve_stage.resolve(url, tmp_dir(), fetch_policy(), page_resolvers())
+    lifecycle.check_record_resolution(check, found.chosen.url, found.to_dict())
+    return found.fetched, found.sniffed
+
+
 def _fetch_and_store(check: Check) -> Media:
-    """URL checks: download (SSRF-safe), then sniff and adopt the bytes as media."""
-    with stage(check, "fetch"):
-        fetched = fetch_stage.fetch(check.source_url, tmp_dir(), fetch_policy())
+    """URL checks: download (SSRF-safe; a page or clicked link is resolved to its media
+    first), then sniff and adopt the bytes as media."""
+    resolving = lifecycle.check_needs_resolution(check)
+    if resolving:
+        fetched, sniffed = _resolve_page(check)
+    else:
+        with stage(check, "fetch"):
+            fetched = fetch_stage.fetch(check.source_url, tmp_dir(), fetch_policy())
     with stage(check, "hash"):
         try:
-            sniffed = hashing.sniff(fetched.path)
+            if not resolving:
+                sniffed = hashing.sniff(fetched.path)
         except AuthcheckError:
             fetched.path.unlink(missing_ok=True)
             raise

@@ -40,7 +40,11 @@ def test_a_url_is_queued_with_202_location_and_links(jo, enqueued, committed) ->
         "type": "url",
         "url": "https://news.example/clip.mp4",
         "page_url": "https://news.example/a",
+        "page_title": None,
         "filename": None,
+        "element": None,
+        "page_only": False,
+        "resolution": None,
     }
     assert [s["name"] for s in body["stages"]] == list(URL_STAGES)
     assert check.client == "api" and check.submitter.username == "jo"

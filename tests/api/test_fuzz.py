@@ -30,7 +30,8 @@ from tests.factories import DoneCheckFactory, UserFactory, token_for
 
 # A submission can be schema-valid and still refused on grounds JSON Schema cannot express: a
 # URL whose host or port may not be fetched (422 url_blocked, url_port, ...) or bytes that are
-# not media (415 unsupported_media). Only for this operation do 415 and 422 join schemathesis'
+# not media (415 unsupported_media), or a screenshot whose bytes are not the image it says (422
+# evidence_invalid). Only for this operation do 415 and 422 join schemathesis'
 # default statuses for valid data, and `semantic_refusals_are_named` pins the codes they carry.
 VALID_DATA_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "415", "422", "429", "5xx"]
 CONFIG = SchemathesisConfig.from_dict(
@@ -58,7 +59,14 @@ FUZZ_SETTINGS = settings(
 
 CODE_RE = re.compile(r"[a-z][a-z0-9_]{2,63}")
 SEMANTIC_REFUSALS = {
-    422: {"url_invalid", "url_scheme", "url_port", "url_userinfo", "url_blocked"},
+    422: {
+        "url_invalid",
+        "url_scheme",
+        "url_port",
+        "url_userinfo",
+        "url_blocked",
+        "evidence_invalid",
+    },
     415: {"unsupported_media", "unsupported_media_type"},
 }
 

@@ -75,8 +75,12 @@ def test_the_schema_states_the_bounds_the_server_enforces() -> None:
     params = {p["name"]: p["schema"] for p in schema["paths"][LIST]["get"]["parameters"]}
     assert params["limit"]["minimum"] == 1 and params["offset"]["minimum"] == 0
     body = schema["paths"][LIST]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    url = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["properties"]["url"]
-    assert url["pattern"] == "^[Hh][Tt][Tt][Pp][Ss]?://" and url["maxLength"] == 2048
+    forms = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["oneOf"]
+    url_form, page_form = (
+        schema["components"]["schemas"][f["$ref"].rsplit("/", 1)[1]] for f in forms
+    )
+    for url in (url_form["properties"]["url"], page_form["properties"]["page_url"]):
+        assert url["pattern"] == "^[Hh][Tt][Tt][Pp][Ss]?://" and url["maxLength"] == 2048
 
 
 def test_the_schema_calls_a_note_blank_exactly_when_the_server_strips_it_away() -> None:

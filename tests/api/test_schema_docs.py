@@ -17,6 +17,8 @@ PATHS = {
     "/api/v1/checks/{id}/audit": {"get"},
     "/api/v1/verify": {"post"},
     "/api/v1/media/{sha256}": {"get"},
+    "/api/v1/checks/{id}/evidence/screenshot": {"get"},
+    "/api/v1/me": {"get"},
 }
 
 
