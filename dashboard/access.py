@@ -1,0 +1,59 @@
+"""Who may open what: deny by default, a check you may not see is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+
+from authcheck import selectors
+from authcheck.models import Check, Role, User
+
+DASHBOARD_ROLES = frozenset({Role.JOURNALIST, Role.EDITOR, Role.ADMIN})
+# Editors review and do not submit, as in the API: the people who decide are not those who asked.
+SUBMITTERS = frozenset({Role.JOURNALIST, Role.ADMIN})
+REVIEWERS = frozenset({Role.EDITOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+View = Callable[..., HttpResponseBase]
+
+
+def role_required(roles: frozenset[str] = DASHBOARD_ROLES) -> Callable[[View], View]:
+    """Log in first; then only an active user holding one of ``roles`` gets through (403)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not (user.is_active and getattr(user, "role", "") in roles):
+                return render(request, "dashboard/denied.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def visible_check(user: User, check_id: int) -> Check:
+    """The check if this user may see it, else a 404 (never a 403 that confirms it exists)."""
+    try:
+        return selectors.check_get_for(user, check_id)
+    except Check.DoesNotExist:
+        raise Http404("no such check") from None
+
+
+def is_reviewer(user: Any) -> bool:
+    """Editors and admins review, assign and sign off."""
+    return bool(user.is_active and getattr(user, "role", "") in REVIEWERS)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The peer address; behind a proxy, configure it to set REMOTE_ADDR (never trust headers)."""
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
