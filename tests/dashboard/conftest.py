@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from authcheck.models import Role, User
+from authcheck.models import Check, Role, User
 from authcheck.services.people import user_upsert
 
 PASSWORD = "correct horse battery staple"
@@ -47,3 +47,37 @@ def second_editor(db) -> User:
 @pytest.fixture
 def admin(db) -> User:
     return person("ada", Role.ADMIN)
+
+
+HOSTILE_TITLE = (
+    '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+    '\u202egnp.exe <a href="javascript:window.__xss=3">click</a>'
+)
+HOSTILE_GENERATOR = "javascript:window.__xss=4 " + "x" * 400
+
+
+def analyzed(user: User, path, *, name: str = "") -> Check:
+    """A real check of ``path``: submitted through check_create, then processed inline."""
+    from authcheck.services import processing
+    from authcheck.services.checks import check_create
+
+    with open(path, "rb") as handle:
+        check = check_create(
+            user=user, upload=handle, filename=name or path.name, client="dashboard", enqueue=False
+        ).check
+    if check.status == "queued":
+        processing.check_process(check.pk)
+    return Check.objects.select_related("media", "submitter").get(pk=check.pk)
+
+
+def hostile_jpeg(path):
+    """A validly signed JPEG whose title, generator and assertion values are hostile markup."""
+    from tests import c2pa_fixtures as c2pa
+
+    definition = c2pa.manifest(
+        HOSTILE_TITLE,
+        claim_generator=HOSTILE_GENERATOR,
+        agent=HOSTILE_TITLE,
+        extra_assertions=[{"label": "org.authcheck.hostile", "data": {"text": HOSTILE_TITLE}}],
+    )
+    return c2pa.signed_jpeg(path, definition)
