@@ -7,6 +7,7 @@ from django.test import Client
 
 from authcheck.models import Check, Role, User
 from authcheck.services.people import user_upsert
+from tests.dashboard.browser import browser  # noqa: F401  (fixture for the browser tests)
 
 PASSWORD = "correct horse battery staple"
 
