@@ -271,3 +271,133 @@ def similar_checks_visible(user: User, similar: list[dict[str, Any]]) -> set[int
     """Which earlier checks named by ``similar`` the user may open (one query)."""
     ids = [int(s["check_id"]) for s in similar if s.get("check_id")]
     return set(selectors.checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+# --- stats ------------------------------------------------------------------------------------
+
+FIRING_LABELS = frozenset({"indicator_high", "ai_declared", "watermark_found"})
+STATS_SAMPLE = 50_000  # stage durations read per stats page at most
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values, dtype=float)
+    return {
+        "n": int(arr.size),
+        "median": float(np.median(arr)),
+        "p95": float(np.percentile(arr, 95)),
+    }
+
+
+def stats_for(user: User, days: int = 30) -> dict[str, Any]:
+    """Volumes, verdict mix, stage latencies, reviewer throughput and detector firing rates of
+    the checks the user may see over the last ``days`` days (five queries)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from authcheck.models import Signal, Verdict
+
+    since = timezone.now() - timedelta(days=days)
+    visible = selectors.checks_visible_to(user).filter(created_at__gte=since).order_by()
+    per_day = list(
+        visible.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id"))
+        .order_by("day")
+    )  # fmt: skip
+    verdicts = Verdict.objects.filter(check_ref__in=visible.values("pk"))
+    mix = list(
+        verdicts.filter(author__isnull=True).values("label").annotate(n=Count("id"))
+        .order_by("-n")
+    )  # fmt: skip
+    return {
+        "days": days,
+        "per_day": per_day,
+        "total": sum(d["n"] for d in per_day),
+        "verdict_mix": mix,
+        "stages": _stage_latency(visible),
+        "reviewers": _reviewers(verdicts.filter(author__isnull=False)),
+        "detectors": _detector_rates(
+            Signal.objects.filter(media_id__in=visible.values("media_id")).exclude(label="pending")
+        ),
+    }
+
+
+def _stage_latency(visible: QuerySet[Check]) -> list[dict[str, Any]]:
+    durations: dict[str, list[float]] = {}
+    rows = CheckStage.objects.filter(
+        check_ref__in=visible.values("pk"), duration_ms__isnull=False
+    ).values_list("name", "duration_ms")[:STATS_SAMPLE]
+    for name, ms in rows:
+        if ms is not None:
+            durations.setdefault(name, []).append(ms)
+    return [{"name": name, **_quantiles(values)} for name, values in durations.items()]
+
+
+def _reviewers(reviews: QuerySet[Any]) -> list[dict[str, Any]]:
+    per: dict[str, list[float]] = {}
+    for name, decided, created in reviews.values_list(
+        "author__username", "created_at", "check_ref__created_at"
+    )[:STATS_SAMPLE]:
+        per.setdefault(name, []).append((decided - created).total_seconds() / 3600)
+    return sorted(
+        ({"name": name, **_quantiles(hours)} for name, hours in per.items()),
+        key=lambda r: -r["n"],
+    )
+
+
+def _detector_rates(signals: QuerySet[Any]) -> list[dict[str, Any]]:
+    counts: dict[str, list[int]] = {}
+    for detector, label in signals.values_list("detector", "label")[:STATS_SAMPLE]:
+        entry = counts.setdefault(detector, [0, 0])
+        entry[0] += 1
+        entry[1] += label in FIRING_LABELS
+    return [
+        {"name": name, "n": n, "fired": fired, "rate": fired / n if n else 0.0}
+        for name, (n, fired) in sorted(counts.items())
+    ]
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+def _organisation(pem: str) -> str:
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return ""
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+    return str(names[0].value) if names else ""
+
+
+def trust_anchors_with_counts() -> list[dict[str, Any]]:
+    """Every managed anchor with the automated verdicts resting on it: verdicts of media whose
+    C2PA report is ``trusted`` and names the anchor's organisation as the signer's issuer
+    (c2pa reports the issuer's organisation; a chain through an intermediate is not counted).
+    Two queries per anchor."""
+    from authcheck.models import ProvenanceReport, TrustAnchor, Verdict
+
+    anchors = []
+    for anchor in TrustAnchor.objects.select_related("created_by").order_by("-enabled", "name"):
+        org = _organisation(anchor.pem)
+        media = ProvenanceReport.objects.filter(
+            state="trusted", report__active_manifest__signer__issuer=org
+        ).values("media_id")
+        count = (
+            Verdict.objects.filter(author__isnull=True, check_ref__media_id__in=media).count()
+            if org
+            else 0
+        )
+        anchors.append({"anchor": anchor, "organisation": org, "verdicts": count})
+    return anchors
+
+
+def tokens_all() -> QuerySet[Any]:
+    """Every API token (never its secret), newest first."""
+    from authcheck.models import ApiToken
+
+    return ApiToken.objects.select_related("user").order_by("-created_at")
+
+
+def people_all() -> QuerySet[User]:
+    """Every person, active first, by name."""
+    return User.objects.order_by("-is_active", "username")

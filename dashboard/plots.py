@@ -131,3 +131,27 @@ def plots_for(signal: dict[str, Any], kind: str) -> list[Any]:
     if signal.get("detector") == "temporal_consistency":
         return _temporal(evidence)
     return []
+
+
+def bars(rows: list[dict[str, Any]], key: str, width: float = 200.0) -> list[dict[str, Any]]:
+    """Rows with a bar width proportional to ``row[key]`` (the largest gets ``width``)."""
+    top = max((float(r[key]) for r in rows), default=0.0) or 1.0
+    return [{**r, "bar": round(float(r[key]) / top * width, 1)} for r in rows]
+
+
+def columns(rows: list[dict[str, Any]], key: str, height: float = 80.0) -> list[dict[str, Any]]:
+    """Rows as vertical columns across the plot width (for checks per day)."""
+    if not rows:
+        return []
+    top = max(float(r[key]) for r in rows) or 1.0
+    step = (W - 2 * PAD) / len(rows)
+    return [
+        {
+            **r,
+            "x": round(PAD + i * step, 2),
+            "w": round(max(step - 1, 1), 2),
+            "h": round(float(r[key]) / top * height, 2),
+            "y": round(PAD + height - float(r[key]) / top * height, 2),
+        }
+        for i, r in enumerate(rows)
+    ]

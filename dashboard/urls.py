@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dashboard.views import auth, detail, queue, workflow
+from dashboard.views import admin, auth, detail, queue, stats, workflow
 
 app_name = "dashboard"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("checks/<int:check_id>/comments", workflow.comment_view, name="comment"),
     path("checks/<int:check_id>/decide", workflow.decide_view, name="decide"),
     path("checks/<int:check_id>/signoff/<int:pending_id>", workflow.signoff_view, name="signoff"),
+    path("stats", stats.stats_view, name="stats"),
+    path("admin/anchors", admin.anchors_view, name="admin_anchors"),
+    path("admin/anchors/add", admin.anchor_add_view, name="admin_anchor_add"),
+    path("admin/anchors/disable", admin.anchor_disable_view, name="admin_anchor_disable"),
+    path("admin/tokens", admin.tokens_view, name="admin_tokens"),
+    path("admin/tokens/new", admin.token_create_view, name="admin_token_create"),
+    path("admin/tokens/<int:token_id>/revoke", admin.token_revoke_view, name="admin_token_revoke"),
+    path("admin/people", admin.people_view, name="admin_people"),
+    path("admin/people/new", admin.person_create_view, name="admin_person_create"),
+    path("admin/people/<int:user_id>", admin.person_change_view, name="admin_person_change"),
 ]

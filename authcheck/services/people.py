@@ -47,7 +47,11 @@ def user_upsert(
     _require_admin(actor)
     username = username.strip()
     if not username or len(username) > 150:
-        raise AuthcheckError("a username of 1 to 150 characters is needed", code="invalid_user")
+        raise AuthcheckError("a user name has 1 to 150 characters", code="invalid_username")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise AuthcheckError(" ".join(exc.messages), code="invalid_username") from exc
     _role_checked(role)
     with transaction.atomic():
         user, created = User.objects.select_for_update().get_or_create(

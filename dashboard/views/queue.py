@@ -71,6 +71,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "csv_url": reverse("dashboard:queue_csv") + "?" + urlencode(filters.as_query(after=None)),
         "can_submit": user.role in SUBMITTERS,
         "reviewer": is_reviewer(user),
+        "nav": "queue",
         **_filter_choices(),
     }
     return render(request, "dashboard/queue.html", context)
