@@ -133,7 +133,7 @@ def plots_for(signal: dict[str, Any], kind: str) -> list[Any]:
     return []
 
 
-def bars(rows: list[dict[str, Any]], key: str, width: float = 200.0) -> list[dict[str, Any]]:
+def bars(rows: list[dict[str, Any]], key: str, width: float = 120.0) -> list[dict[str, Any]]:
     """Rows with a bar width proportional to ``row[key]`` (the largest gets ``width``)."""
     top = max((float(r[key]) for r in rows), default=0.0) or 1.0
     return [{**r, "bar": round(float(r[key]) / top * width, 1)} for r in rows]
