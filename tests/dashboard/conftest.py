@@ -8,6 +8,7 @@ from django.test import Client
 from authcheck.models import Check, Role, User
 from authcheck.services.people import user_upsert
 from tests.dashboard.browser import browser  # noqa: F401  (fixture for the browser tests)
+from tests.e2e.conftest import celery_worker, worker_env  # noqa: F401  (fixtures, CI only)
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,6 +24,15 @@ def client_for(user: User) -> Client:
     response = client.post("/dashboard/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, response.content[:500]
     return client
+
+
+@pytest.fixture
+def tasks_run(request: pytest.FixtureRequest, settings) -> object:
+    """Submitted checks get processed: in-process on the embedded default, by a real Celery
+    worker against Redis and PostgreSQL when CELERY_BROKER_URL is set (CI)."""
+    if settings.CELERY_BROKER_URL:
+        return request.getfixturevalue("celery_worker")
+    return None
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def people(db):
 
 
 def test_journalist_submits_and_the_row_finishes_without_a_reload(
-    browser, live_server, media_server, people, settings
+    browser, live_server, media_server, people, settings, tasks_run
 ) -> None:
     settings.AUTHCHECK_FETCH_ALLOW_LOOPBACK = True
     base = live_server.url
