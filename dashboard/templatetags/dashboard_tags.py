@@ -116,3 +116,13 @@ def assignee_name(check: Any) -> str:
 def running(check: Any) -> bool:
     """True while a check is queued or running (its queue row polls)."""
     return getattr(check, "status", "") in {"queued", "running"}
+
+
+@register.filter
+def as_text(value: Any) -> str:
+    """A scalar as it is; a list or dict as compact JSON (escaped by the template)."""
+    import json
+
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return "" if value is None else str(value)
