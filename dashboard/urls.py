@@ -19,6 +19,7 @@ urlpatterns = [
     path("checks/<int:check_id>/media", detail.media_view, name="media"),
     path("checks/<int:check_id>/frames/<int:index>.jpg", detail.keyframe_view, name="frame"),
     path("checks/<int:check_id>/audit", detail.audit_fragment_view, name="audit"),
+    path("checks/<int:check_id>/stages", detail.stages_fragment_view, name="stages"),
     path("checks/<int:check_id>/assign", workflow.assign_view, name="assign"),
     path("checks/<int:check_id>/state", workflow.state_view, name="state"),
     path("checks/<int:check_id>/comments", workflow.comment_view, name="comment"),

@@ -75,6 +75,15 @@ def detail_view(request: HttpRequest, check_id: int) -> HttpResponse:
 
 @role_required()
 @require_GET
+def stages_fragment_view(request: HttpRequest, check_id: int) -> HttpResponse:
+    """The pipeline progress alone, polled by htmx while the check runs."""
+    check = visible_check(_user(request), check_id)
+    stages = [presenters.stage_to_dict(s) for s in check.stages.all()]
+    return render(request, "dashboard/_stages.html", {"c": check, "stages": stages, "fresh": True})
+
+
+@role_required()
+@require_GET
 def audit_fragment_view(request: HttpRequest, check_id: int) -> HttpResponse:
     """The audit timeline alone, refreshed by htmx after an action."""
     check = visible_check(_user(request), check_id)

@@ -119,3 +119,18 @@ def test_detail_shows_signals_with_server_side_plots(journalist: User, tmp_path)
     content = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content.decode()
     assert content.count('<svg class="plot"') >= 2  # temporal distribution and frame series
     assert "real reference samples" in content
+
+
+def test_a_running_checks_pipeline_polls_until_it_finishes(journalist: User) -> None:
+    from authcheck.models import CheckStage
+    from tests.factories import CheckFactory
+
+    check = CheckFactory(submitter=journalist, status="running")
+    CheckStage.objects.create(check_ref=check, name="fetch", position=0, state="running")
+    client = client_for(journalist)
+    page = client.get(f"/dashboard/checks/{check.pk}").content
+    assert b'hx-get="/dashboard/checks/%d/stages"' % check.pk in page
+    check.status = "done"
+    check.save()
+    fragment = client.get(f"/dashboard/checks/{check.pk}/stages").content
+    assert b"hx-trigger" not in fragment and b"Reload to see the evidence" in fragment
