@@ -42,14 +42,14 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _filter_choices() -> dict[str, Any]:
+def _filter_choices(reviewer: bool) -> dict[str, Any]:
+    editors = User.objects.filter(is_active=True, role__in=[Role.EDITOR, Role.ADMIN])
     return {
         "statuses": CheckStatus.values,
         "verdicts": VerdictLabel.values + ReviewDecision.values,
         "kinds": MediaKind.values,
-        "editors": User.objects.filter(
-            is_active=True, role__in=[Role.EDITOR, Role.ADMIN]
-        ).values_list("username", flat=True),
+        # Only reviewers filter by assignee; journalists are not shown the newsroom's staff list.
+        "editors": editors.values_list("username", flat=True) if reviewer else [],
     }
 
 
@@ -72,7 +72,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "can_submit": user.role in SUBMITTERS,
         "reviewer": is_reviewer(user),
         "nav": "queue",
-        **_filter_choices(),
+        **_filter_choices(is_reviewer(user)),
     }
     return render(request, "dashboard/queue.html", context)
 
