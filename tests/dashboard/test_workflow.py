@@ -111,3 +111,21 @@ def test_a_journalist_sees_the_decision_and_comments_on_their_check(editor, jour
     client_for(editor).post(f"/dashboard/checks/{check.pk}/comments", {"body": "old video"})
     page = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content
     assert b"Decision: misattributed" in page and b"old video" in page
+
+
+def test_the_api_review_endpoint_applies_the_signoff_rule(editor, journalist, settings) -> None:
+    from django.test import Client
+
+    from tests.factories import token_for
+
+    settings.AUTHCHECK_REVIEW_SIGNOFF = 2
+    check = DoneCheckFactory(submitter=journalist)
+    response = Client().post(
+        f"/api/v1/checks/{check.pk}/reviews",
+        {"decision": "synthetic", "note": "generator artefacts"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(editor)}",
+    )
+    assert response.status_code == 202 and response.json()["status"] == "awaiting_signoff"
+    assert verdict_current(check).author is None
+    assert PendingDecision.objects.get().proposer == editor
