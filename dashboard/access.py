@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 from authcheck import selectors
 from authcheck.models import Check, Role, User
@@ -34,7 +35,11 @@ def role_required(roles: frozenset[str] = DASHBOARD_ROLES) -> Callable[[View], V
                 return redirect_to_login(request.get_full_path())
             if not (user.is_active and getattr(user, "role", "") in roles):
                 return render(request, "dashboard/denied.html", status=403)
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            if not response.has_header("Cache-Control"):
+                # Evidence pages stay out of shared caches and the browser's back-forward store.
+                add_never_cache_headers(response)
+            return response
 
         return wrapped
 
