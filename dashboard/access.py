@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,6 +23,15 @@ REVIEWERS = frozenset({Role.EDITOR, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 
 View = Callable[..., HttpResponseBase]
+# A session is extended (written) at most this often, so idle expiry costs no write per poll.
+SESSION_REFRESH_SECONDS = 300
+
+
+def _session_touch(request: HttpRequest) -> None:
+    """Sliding expiry: push the session's end out again, at most every few minutes."""
+    now = int(time.time())
+    if now - int(request.session.get("_seen", 0)) >= SESSION_REFRESH_SECONDS:
+        request.session["_seen"] = now  # marks the session modified: saved with a new expiry
 
 
 def role_required(roles: frozenset[str] = DASHBOARD_ROLES) -> Callable[[View], View]:
@@ -35,6 +45,7 @@ def role_required(roles: frozenset[str] = DASHBOARD_ROLES) -> Callable[[View], V
                 return redirect_to_login(request.get_full_path())
             if not (user.is_active and getattr(user, "role", "") in roles):
                 return render(request, "dashboard/denied.html", status=403)
+            _session_touch(request)
             response = view(request, *args, **kwargs)
             if not response.has_header("Cache-Control"):
                 # Evidence pages stay out of shared caches and the browser's back-forward store.
