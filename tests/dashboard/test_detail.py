@@ -134,3 +134,21 @@ def test_a_running_checks_pipeline_polls_until_it_finishes(journalist: User) -> 
     check.save()
     fragment = client.get(f"/dashboard/checks/{check.pk}/stages").content
     assert b"hx-trigger" not in fragment and b"Reload to see the evidence" in fragment
+
+
+def test_the_ingredient_tree_is_shown_at_every_depth(journalist: User, tmp_path) -> None:
+    """Three generations: a damaged great-grandchild stays visible three levels down."""
+    level = c2pa.signed_jpeg(tmp_path / "gen0.jpg")
+    c2pa.flip_signature(level)
+    for depth in range(1, 4):
+        level = c2pa.signed_jpeg(
+            tmp_path / f"gen{depth}.jpg", ingredients=((level, "image/jpeg", "parentOf"),)
+        )
+    check = analyzed(journalist, level)
+    content = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content.decode()
+    tree = content.split("<h3>Ingredients</h3>", 1)[1].split("</section>", 1)[0]
+    for depth in range(3):
+        assert f"gen{depth}.jpg" in tree
+    innermost = tree.split("gen0.jpg", 1)[0]
+    assert innermost.count('<ul class="tree">') == 3  # nested three lists deep
+    assert "claimSignature.mismatch" in tree.split("gen0.jpg", 1)[1]
