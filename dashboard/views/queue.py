@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import (
     Http404,
@@ -32,6 +33,7 @@ from authcheck.models import (
     VerdictLabel,
 )
 from authcheck.services.checks import check_create
+from authcheck.uploads import FILE_COUNT_ATTR, TOO_LARGE_FLAG
 from dashboard.access import SUBMITTERS, is_reviewer, role_required
 
 BATCH_MAX = 100
@@ -151,8 +153,19 @@ def _submit_batch(request: HttpRequest, lines: list[str]) -> tuple[list[int], li
     return created, errors
 
 
+def _upload_guard(request: HttpRequest) -> None:
+    """What the upload handler saw while the body was parsed: over the cap, or several files."""
+    if getattr(request, TOO_LARGE_FLAG, False):
+        limit = settings.AUTHCHECK_MAX_UPLOAD_BYTES
+        raise AuthcheckError(f"the file is larger than {limit} bytes", code="too_large", status=413)
+    if getattr(request, FILE_COUNT_ATTR, 0) > 1:
+        raise AuthcheckError("send one file per submission", code="too_many_files")
+
+
 def _submission(request: HttpRequest) -> tuple[list[int], list[str]]:
     """Run the form's submission: a file, a list of URLs, or one URL with page URL and note."""
+    request.POST  # noqa: B018  (parse the body so the upload handler's findings are known)
+    _upload_guard(request)
     upload = request.FILES.get("file")
     if upload is not None:
         check = _submit_one(

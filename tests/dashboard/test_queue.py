@@ -169,3 +169,14 @@ def test_queue_shows_awaiting_signoff(editor: User, journalist: User, settings) 
     client = client_for(editor)
     assert b"Awaiting sign-off" in client.get("/dashboard/").content
     assert _row_ids(client.get("/dashboard/?reviewed=signoff")) == [check.pk]
+
+
+def test_an_upload_over_the_cap_is_413_and_nothing_is_kept(journalist, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+    big = SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"0" * (3 * 1024 * 1024), "image/jpeg")
+    response = client_for(journalist).post("/dashboard/submit", {"file": big})
+    assert response.status_code == 413 and b"too_large" in response.content
+    assert journalist.checks.count() == 0
+    assert list((tmp_path / "tmp").iterdir()) == []
