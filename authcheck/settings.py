@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "authcheck",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "authcheck.urls"
@@ -101,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -143,18 +148,52 @@ FILE_UPLOAD_HANDLERS = ["authcheck.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
 
-LOGIN_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/dashboard/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/dashboard/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A dashboard session ends after this many seconds without a request: dashboard views extend
+# it at most every five minutes (dashboard/access.py), so polling does not write every time.
+SESSION_COOKIE_AGE = env_int("AUTHCHECK_SESSION_SECONDS", 8 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Session and CSRF cookies only over HTTPS; on by default behind DJANGO_SECURE.
+AUTHCHECK_SECURE_COOKIES = env_bool("AUTHCHECK_SECURE_COOKIES", env_bool("DJANGO_SECURE", False))
+SESSION_COOKIE_SECURE = AUTHCHECK_SECURE_COOKIES
+CSRF_COOKIE_SECURE = AUTHCHECK_SECURE_COOKIES
 if env_bool("DJANGO_SECURE", False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Strict CSP on every response (django-csp): scripts only from this origin or with the
+# per-request nonce, no inline styles, nothing framed, no plugins. Media responses of the
+# dashboard replace it with a sandbox policy of their own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- authcheck -----------------------------------------------------------------------------
 
@@ -185,6 +224,11 @@ AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
 AUTHCHECK_EVIDENCE_MAX_BYTES = env_int("AUTHCHECK_EVIDENCE_MAX_BYTES", 700 * 1024)
 # Page resolvers for page-only checks (streamed video), dotted paths; empty: the built-in one.
 AUTHCHECK_PAGE_RESOLVERS = env_list("AUTHCHECK_PAGE_RESOLVERS")
+# 2: a reviewer's decision counts only once a second editor confirms it (four-eyes rule).
+AUTHCHECK_REVIEW_SIGNOFF = env_int("AUTHCHECK_REVIEW_SIGNOFF", 1)
+# Failed dashboard logins allowed per username and per client address in LOGIN_WINDOW seconds.
+AUTHCHECK_LOGIN_MAX_FAILURES = env_int("AUTHCHECK_LOGIN_MAX_FAILURES", 5)
+AUTHCHECK_LOGIN_WINDOW_SECONDS = env_int("AUTHCHECK_LOGIN_WINDOW_SECONDS", 900)
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 

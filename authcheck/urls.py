@@ -1,10 +1,13 @@
 """URL wiring only."""
 
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from authcheck.api import health
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dashboard:queue", permanent=False), name="root"),
+    path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("authcheck.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -22,6 +22,7 @@ SCRIPTS = (
     ("bench_upload_memory.py", []),
     ("bench_analyze.py", []),
     ("bench_similar.py", []),
+    ("bench_dashboard.py", ["--repeat", "20"]),
 )
 
 

@@ -26,8 +26,10 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    inline_serializer,
 )
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import fields as drf_fields
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -48,12 +50,12 @@ from authcheck.api.permissions import (
     HasAnyRole,
     has_role,
 )
-from authcheck.models import AuditEvent, Check, User
+from authcheck.models import AuditEvent, Check, User, Verdict
 from authcheck.services import checks as check_service
 from authcheck.services.audit import audit_events_for_check, audit_verify
 from authcheck.services.evidence import evidence_prepare, screenshot_path
-from authcheck.services.reviews import review_record
 from authcheck.services.verify import verify_upload
+from authcheck.services.workflow import decision_submit
 from authcheck.uploads import FILE_COUNT_ATTR, TOO_LARGE_FLAG
 
 SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
@@ -311,17 +313,38 @@ class ReviewCreateView(ApiView):
     @extend_schema(
         operation_id="checks_reviews_create",
         summary="Record a review decision",
-        description="Editors and admins. A new verdict that supersedes the current one.",
+        description=(
+            "Editors and admins. A new verdict that supersedes the current one. With "
+            "`AUTHCHECK_REVIEW_SIGNOFF=2` the decision is 202 `awaiting_signoff` until a second "
+            "editor confirms it in the dashboard."
+        ),
         request=s.ReviewCreateSerializer,
-        responses={201: s.VerdictSerializer, **problems(400, *AUTH_PROBLEMS, 404, 415)},
+        responses={
+            201: s.VerdictSerializer,
+            202: inline_serializer(
+                "PendingDecision",
+                {
+                    "status": drf_fields.CharField(),
+                    "pending_decision": drf_fields.IntegerField(),
+                    "decision": drf_fields.CharField(),
+                },
+            ),
+            **problems(400, *AUTH_PROBLEMS, 404, 409, 415),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
-        """Record an editor's decision with its note."""
+        """Record an editor's decision with its note (through the workflow, which applies the
+        sign-off rule)."""
         check = _visible_check(request.user, pk)
         form = s.ReviewCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        verdict = review_record(check=check, user=request.user, **form.validated_data)
+        result = decision_submit(check=check, user=request.user, **form.validated_data)
         location = presenters.links_for(check)["self"]
+        if not isinstance(result, Verdict):
+            body = {"status": "awaiting_signoff", "pending_decision": result.pk,
+                    "decision": result.decision}  # fmt: skip
+            return Response(body, status=202, headers={"Location": location})
+        verdict = result
         return Response(
             presenters.verdict_to_dict(verdict), status=201, headers={"Location": location}
         )
