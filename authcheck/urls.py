@@ -2,12 +2,14 @@
 
 from django.urls import include, path
 
+from authcheck import metrics
 from authcheck.api import health
 
 urlpatterns = [
     path("api/v1/", include("authcheck.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 # JSON problem bodies for /api/ paths, Django's defaults elsewhere; never a traceback.

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 
 from authcheck.detectors.base import Detector, DetectorContext, SignalResult
+from authcheck.telemetry import detector_report
 
 log = logging.getLogger(__name__)
 
@@ -29,4 +30,6 @@ def run_detector(
         result = SignalResult(
             label="error", score=None, evidence={}, error=f"{type(exc).__name__}: {exc}"[:1000]
         )
-    return replace(result, runtime_ms=(time.perf_counter() - started) * 1000)
+    seconds = time.perf_counter() - started
+    detector_report(detector.name, ctx.sha256, seconds, error=result.label == "error")
+    return replace(result, runtime_ms=seconds * 1000)

@@ -28,6 +28,7 @@ from authcheck.services import checks, detection
 from authcheck.services.media import media_adopt, media_path, tmp_dir
 from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
+from authcheck.telemetry import stage_report
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,18 @@ def stage(check: Check, name: str) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
+        seconds = time.perf_counter() - started
         rows.update(
             state=StageState.FAILED,
             finished_at=timezone.now(),
-            duration_ms=(time.perf_counter() - started) * 1000,
+            duration_ms=seconds * 1000,
             error=str(exc)[:1000],
         )
+        stage_report(check.pk, name, "failed", seconds)
         raise
-    rows.update(
-        state=StageState.DONE,
-        finished_at=timezone.now(),
-        duration_ms=(time.perf_counter() - started) * 1000,
-    )
+    seconds = time.perf_counter() - started
+    rows.update(state=StageState.DONE, finished_at=timezone.now(), duration_ms=seconds * 1000)
+    stage_report(check.pk, name, "done", seconds)
 
 
 def _fetch_media(check: Check) -> Media:
