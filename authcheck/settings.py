@@ -77,20 +77,21 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
-DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 # "production" (the image's default) refuses to start on a configuration that is unsafe to
 # expose; "development" (scripts/run, tests) keeps the embedded conveniences.
 AUTHCHECK_ENVIRONMENT = env_str("AUTHCHECK_ENVIRONMENT", "development")
 if AUTHCHECK_ENVIRONMENT == "production":
     _refusals = production_refusals(
-        debug=DEBUG,
+        debug=env_bool("DJANGO_DEBUG", False),
         secret_key=env_secret("DJANGO_SECRET_KEY"),
         allowed_hosts=env_list("DJANGO_ALLOWED_HOSTS"),
     )
     if _refusals:
         raise ImproperlyConfigured("refusing to start in production: " + "; ".join(_refusals))
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
