@@ -40,7 +40,8 @@ class RedactSecrets(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            # Formatters re-render exc_info when it is present; keep only the masked text.
+            record.exc_text, record.exc_info = redact(record.exc_text), None
         return True
 
 
