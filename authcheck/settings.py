@@ -293,6 +293,7 @@ if AUTHCHECK_STORAGE == "s3":
             "endpoint_url": env_str("AUTHCHECK_S3_ENDPOINT_URL") or None,
             "region_name": env_str("AUTHCHECK_S3_REGION") or None,
             "addressing_style": env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
             "access_key": env_secret("AWS_ACCESS_KEY_ID"),
             "secret_key": env_secret("AWS_SECRET_ACCESS_KEY"),
             "location": "media",
