@@ -218,6 +218,9 @@ class RequestMetricsMiddleware:
 def _worker_wsgi_app(
     environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:
+    if environ.get("PATH_INFO") == "/healthz":  # liveness for the kubelet: reveals nothing
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n"]
     allowed = scrape_allowed(
         environ.get("REMOTE_ADDR", ""), environ.get("HTTP_AUTHORIZATION", ""), forwarded=False
     )
@@ -229,7 +232,7 @@ def _worker_wsgi_app(
 
 
 def worker_metrics_serve(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - in a pod
-    """Serve this Celery worker's event metrics on ``port`` in a daemon thread."""
+    """Serve this Celery worker's event metrics (and ``/healthz``) on ``port`` in a thread."""
     import threading
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
