@@ -156,6 +156,15 @@ def media_chunks(media: Media) -> Iterator[bytes]:
             yield chunk
 
 
+def media_digest(media: Media) -> tuple[int, str]:
+    """Size and SHA-256 of the stored bytes, streamed (for ``media_verify`` after a restore)."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in media_chunks(media):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def storage_probe() -> None:
     """Raise unless media can be stored: the bucket answers, or the media directory is writable."""
     if is_remote():
