@@ -69,6 +69,9 @@ def _celery(argv: list[str]) -> list[str]:
     queues = _option(argv, "-Q", "--queues")
     if role == "worker" and (queues is None or not set(queues.split(",")) <= QUEUES):
         problems.append(f"worker queues {queues!r} are not among {sorted(QUEUES)}")
+    if _option(argv, "-l", "--loglevel") is None:
+        # Celery sets the root logger to WARNING without it, dropping the JSON event lines.
+        problems.append("celery needs -l INFO (or another level)")
     if role == "beat" and not (_option(argv, "--schedule", "-s") or "").startswith("/tmp/"):
         problems.append("beat must keep its schedule in /tmp (read-only root filesystem)")
     return problems
