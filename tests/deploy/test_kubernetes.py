@@ -4,6 +4,7 @@ probe, port, variable and secret they name exists in the project."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -197,6 +198,10 @@ def test_workers_may_not_reach_private_ranges_or_the_metadata_address() -> None:
 def _kustomize(overlay: Path) -> list[dict[str, Any]]:
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl (with its built-in kustomize) is not installed")
+    version = subprocess.run(["kubectl", "version", "--client"], capture_output=True, text=True)
+    found = re.search(r"Kustomize Version: v(\d+)", version.stdout)
+    if not found or int(found.group(1)) < 5:
+        pytest.skip("kubectl's built-in kustomize is older than v5 (labels, patches)")
     out = subprocess.run(
         ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True
     )
