@@ -62,6 +62,8 @@ class Media(models.Model):
     mime = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=MediaKind.choices, default=MediaKind.OTHER)
     storage_name = models.CharField(max_length=100, unique=True)
+    # Set when retention removed the bytes; hashes, reports, signals and verdicts remain.
+    purged_at = models.DateTimeField(null=True, blank=True)
     probe = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

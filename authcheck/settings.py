@@ -12,6 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from authcheck.logs import logging_config
+from authcheck.production import production_refusals
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,6 +24,22 @@ def env_str(name: str, default: str = "") -> str:
     """Return the environment variable ``name`` stripped, or ``default`` when unset or empty."""
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from ``name`` or from the file named by ``name_FILE`` (Docker/Kubernetes secrets).
+
+    Setting both is refused: which one wins would otherwise be a guess.
+    """
+    direct, file_name = env_str(name), env_str(f"{name}_FILE")
+    if direct and file_name:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip() or default
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {exc}") from exc
+    return direct or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -47,7 +67,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 def _secret_key() -> str:
     """Use DJANGO_SECRET_KEY, or generate one once and keep it in the data directory."""
-    configured = env_str("DJANGO_SECRET_KEY")
+    configured = env_secret("DJANGO_SECRET_KEY")
     if configured:
         return configured
     path = DATA_DIR / "secret_key"
@@ -57,6 +77,18 @@ def _secret_key() -> str:
             handle.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
+
+# "production" (the image's default) refuses to start on a configuration that is unsafe to
+# expose; "development" (scripts/run, tests) keeps the embedded conveniences.
+AUTHCHECK_ENVIRONMENT = env_str("AUTHCHECK_ENVIRONMENT", "development")
+if AUTHCHECK_ENVIRONMENT == "production":
+    _refusals = production_refusals(
+        debug=env_bool("DJANGO_DEBUG", False),
+        secret_key=env_secret("DJANGO_SECRET_KEY"),
+        allowed_hosts=env_list("DJANGO_ALLOWED_HOSTS"),
+    )
+    if _refusals:
+        raise ImproperlyConfigured("refusing to start in production: " + "; ".join(_refusals))
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -79,6 +111,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "authcheck.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,7 +146,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
+        env_secret("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -216,7 +249,7 @@ AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 900)
 AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 # Key for the HMAC on audit checkpoints; kept apart from SECRET_KEY so rotating one does not
 # invalidate the other (falls back to SECRET_KEY when unset).
-AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_str("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
+AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_secret("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
 # Exact origins, or "moz-extension://*" / "chrome-extension://*" for any install of that kind
 # (Firefox gives every install a random origin; bearer tokens are never ambient credentials).
 AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
@@ -232,11 +265,15 @@ AUTHCHECK_LOGIN_WINDOW_SECONDS = env_int("AUTHCHECK_LOGIN_WINDOW_SECONDS", 900)
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL")
 AUTHCHECK_TASKS_IN_PROCESS = not CELERY_BROKER_URL
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
-# Redelivery must never overtake a running task: the visibility timeout outlives the hard limit.
+# Redis: an unacknowledged message is handed to another worker once the visibility timeout
+# passes, so it must outlive the hard time limit or a running task is delivered twice.
+# RabbitMQ has no visibility timeout: it redelivers only when the consumer's connection drops,
+# and closes a channel whose message stays unacknowledged past its consumer_timeout (30 min
+# by default), which must therefore also outlive the hard limit (see deploy/README.md).
 _VISIBILITY = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY}
 CELERY_RESULT_BACKEND = None
@@ -285,9 +322,53 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("AUTHCHECK_LOG_LEVEL", "INFO")},
+# --- Media storage: local disk (default) or S3-compatible object storage (authcheck/storage.py)
+
+AUTHCHECK_STORAGE = env_str("AUTHCHECK_STORAGE", "local")
+if AUTHCHECK_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("AUTHCHECK_STORAGE must be 'local' or 's3'")
+# Workers copy S3 media to this local cache (bounded in bytes and age) to read it.
+AUTHCHECK_MEDIA_CACHE_BYTES = env_int("AUTHCHECK_MEDIA_CACHE_BYTES", 8 * 1024**3)
+AUTHCHECK_MEDIA_CACHE_SECONDS = env_int("AUTHCHECK_MEDIA_CACHE_SECONDS", 3600)
+AUTHCHECK_MEDIA_URL_SECONDS = env_int("AUTHCHECK_MEDIA_URL_SECONDS", 300)
+STORAGES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if AUTHCHECK_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AUTHCHECK_S3_BUCKET"),
+            "endpoint_url": env_str("AUTHCHECK_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AUTHCHECK_S3_REGION") or None,
+            "addressing_style": env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            "access_key": env_secret("AWS_ACCESS_KEY_ID"),
+            "secret_key": env_secret("AWS_SECRET_ACCESS_KEY"),
+            "location": "media",
+            # Media is never public: private objects, presigned URLs that expire quickly.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": AUTHCHECK_MEDIA_URL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
+    if not env_str("AUTHCHECK_S3_BUCKET"):
+        raise ImproperlyConfigured("AUTHCHECK_STORAGE=s3 needs AUTHCHECK_S3_BUCKET")
+
+# --- Observability -------------------------------------------------------------------------
+
+# /metrics answers loopback clients; anyone else must send "Authorization: Bearer <token>".
+AUTHCHECK_METRICS_TOKEN = env_secret("AUTHCHECK_METRICS_TOKEN")
+# Set for multi-process servers (gunicorn workers, Celery prefork): where processes share
+# their metric files (read by prometheus_client itself; emptied at start by gunicorn.conf.py).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# A Celery worker serves its own /metrics on this port (0: off); web processes use /metrics.
+AUTHCHECK_WORKER_METRICS_PORT = env_int("AUTHCHECK_WORKER_METRICS_PORT", 0)
+AUTHCHECK_LOG_FORMAT = env_str("AUTHCHECK_LOG_FORMAT", "text")
+LOGGING = logging_config(
+    level=env_str("AUTHCHECK_LOG_LEVEL", "INFO"), as_json=AUTHCHECK_LOG_FORMAT == "json"
+)
+# Celery replaces the root logger's handlers unless told not to; JSON logs need ours.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = AUTHCHECK_LOG_FORMAT != "json"

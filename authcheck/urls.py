@@ -3,6 +3,7 @@
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from authcheck import metrics
 from authcheck.api import health
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("authcheck.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 # JSON problem bodies for /api/ paths, Django's defaults elsewhere; never a traceback.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from authcheck import storage
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +42,18 @@ def _broker() -> None:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
 
 
-def _media() -> None:
-    root = Path(settings.MEDIA_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=root, prefix=".readyz-"):
-        pass
-
-
 def _probes() -> dict[str, Callable[[], None] | None]:
     """Each dependency's probe; None when not configured (in-process tasks need no broker)."""
     return {
         "database": _database,
         "broker": _broker if settings.CELERY_BROKER_URL else None,
-        "media": _media,
+        "media": storage.storage_probe,
     }
 
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: database query, broker connection (when configured), media dir writable.
+    """Readiness: database query, broker connection (when configured), media storage usable.
 
     503 names what failed; the reason is logged, not returned (it may name internal hosts).
     """

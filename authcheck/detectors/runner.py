@@ -29,4 +29,5 @@ def run_detector(
         result = SignalResult(
             label="error", score=None, evidence={}, error=f"{type(exc).__name__}: {exc}"[:1000]
         )
-    return replace(result, runtime_ms=(time.perf_counter() - started) * 1000)
+    seconds = time.perf_counter() - started
+    return replace(result, runtime_ms=seconds * 1000)

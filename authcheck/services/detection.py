@@ -30,6 +30,7 @@ from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.metadata import EmbeddedMetadata
 from authcheck.registry import detector_get, detectors_for
 from authcheck.services.media import media_path
+from authcheck.telemetry import detector_report
 
 MAX_DETECTOR_ATTEMPTS = 2
 FINISHED = (RunState.DONE, RunState.ERROR)
@@ -199,6 +200,9 @@ def detector_run(media: Media, name: str, ctx: DetectorContext | None = None) ->
         return
     # A soft time limit belongs to the task, which records it as such (tasks.detector_task).
     result = run_detector(detector, ctx or context_build(media), reraise=(SoftTimeLimitExceeded,))
+    detector_report(
+        detector.name, media.sha256, result.runtime_ms / 1000, error=result.label == "error"
+    )
     _run_finish(run, result)
 
 

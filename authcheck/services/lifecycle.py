@@ -35,6 +35,7 @@ from authcheck.models import (
 )
 from authcheck.pipeline.verdict import Decision
 from authcheck.services.audit import audit_record
+from authcheck.telemetry import stage_report
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +206,12 @@ def stage_end(check: Check, name: str, state: str = StageState.DONE, error: str 
     if row is None:
         return
     finished = timezone.now()
-    started = row.started_at or finished
-    CheckStage.objects.filter(pk=row.pk, state=StageState.RUNNING).update(
-        state=state,
-        finished_at=finished,
-        duration_ms=(finished - started).total_seconds() * 1000,
-        error=error[:1000],
+    seconds = (finished - (row.started_at or finished)).total_seconds()
+    closed = CheckStage.objects.filter(pk=row.pk, state=StageState.RUNNING).update(
+        state=state, finished_at=finished, duration_ms=seconds * 1000, error=error[:1000]
     )
+    if closed:
+        stage_report(check.pk, name, state, seconds)
 
 
 @contextmanager

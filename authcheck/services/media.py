@@ -1,4 +1,7 @@
-"""Content-addressed media storage: bytes stored once, under random extensionless names."""
+"""Content-addressed media: bytes stored once, under random extensionless names.
+
+Where the bytes live (local disk or object storage) is ``authcheck.storage``'s business.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ from typing import IO
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from authcheck import storage
 from authcheck.models import Media
 from authcheck.pipeline.hashing import Sniffed, Stored, copy_and_hash, random_name
 
 
 def media_path(media: Media) -> Path:
-    """Where the bytes of ``media`` live on local disk."""
-    return Path(settings.MEDIA_ROOT) / media.storage_name[:2] / media.storage_name
+    """A local file with the bytes of ``media`` (fetched into a bounded cache from S3)."""
+    return storage.media_local_path(media)
 
 
 def tmp_dir() -> Path:
@@ -54,19 +58,27 @@ def media_adopt(tmp_path: Path, *, sha256: str, size: int, sniffed: Sniffed) -> 
     The temporary file is moved into storage (a rename) or deleted when the bytes were known.
     """
     existing = Media.objects.filter(sha256=sha256).first()
+    if existing and existing.purged_at is not None:
+        return _media_restore(existing, tmp_path)
     if existing:
         tmp_path.unlink(missing_ok=True)
         return existing
     name = random_name()
     media = Media(sha256=sha256, size=size, mime=sniffed.mime, kind=sniffed.kind, storage_name=name)
-    dest = media_path(media)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp_path, dest)
+    storage.media_store(tmp_path, name)
     try:
         with transaction.atomic():
             media.save()
     except IntegrityError:
         # Another request stored the same bytes a moment ago: use theirs.
-        dest.unlink(missing_ok=True)
+        storage.media_delete(name)
         return Media.objects.get(sha256=sha256)
+    return media
+
+
+def _media_restore(media: Media, tmp_path: Path) -> Media:
+    """Bytes removed by retention were submitted again: keep them under the same row."""
+    storage.media_store(tmp_path, media.storage_name)
+    Media.objects.filter(pk=media.pk).update(purged_at=None)
+    media.purged_at = None
     return media

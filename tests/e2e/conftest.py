@@ -1,4 +1,9 @@
-"""A real Celery worker, started as a subprocess against the test database and Redis."""
+"""A real Celery worker, started as a subprocess against the test database and a broker.
+
+Every end-to-end test runs twice: on Redis (``CELERY_BROKER_URL``, the default broker) and on
+RabbitMQ (``AUTHCHECK_TEST_RABBITMQ_URL``, default ``amqp://guest:guest@127.0.0.1:5672//``);
+a broker that does not answer skips its half.
+"""
 
 from __future__ import annotations
 
@@ -92,17 +97,65 @@ def worker_env() -> dict[str, str]:
     return {}
 
 
+RABBITMQ_URL = os.environ.get("AUTHCHECK_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _answers(url: str) -> bool:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request: pytest.FixtureRequest) -> str:
+    """The broker of this run of the test: Redis (from CELERY_BROKER_URL) or RabbitMQ."""
+    if connection.vendor != "postgresql":
+        pytest.skip("end-to-end tests need PostgreSQL and a broker (see .ci/run)")
+    url = settings.CELERY_BROKER_URL if request.param == "redis" else RABBITMQ_URL
+    if not url or not _answers(url):
+        pytest.skip(f"no {request.param} broker to run end-to-end tests on")
+    return url
+
+
+def _use_broker(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Point this process's producer at ``url`` (the app caches its connection pools, and
+    Celery prefers the CELERY_BROKER_URL environment variable over its configuration)."""
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    monkeypatch.setattr(settings, "CELERY_BROKER_URL", url)
+    monkeypatch.setitem(app.conf, "broker_url", url)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+
+def _queues_delete(url: str, names: list[str]) -> None:
+    """RabbitMQ keeps durable queues and exchanges after the test: remove this test's."""
+    if not url.startswith("amqp"):
+        return
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=2) as conn:
+        channel = conn.channel()
+        for name in names:
+            channel.queue_delete(name)
+            channel.exchange_delete(name)
+
+
 @pytest.fixture
 def celery_worker(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     transactional_db: None,
     worker_env: dict[str, str],
+    broker_url: str,
 ) -> Iterator[Worker]:
     """Start a one-process prefork worker on a private queue; stop it after the test."""
-    if not settings.CELERY_BROKER_URL or connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need CELERY_BROKER_URL and PostgreSQL (see .ci/run)")
-    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    queue_name = f"deploy-e2e-{uuid.uuid4().hex[:8]}"
+    _use_broker(monkeypatch, broker_url)
     monkeypatch.setattr(settings, "AUTHCHECK_TASKS_IN_PROCESS", False)
     monkeypatch.setitem(app.conf, "task_default_queue", queue_name)
     env = {
@@ -110,7 +163,7 @@ def celery_worker(
         "DATABASE_URL": _database_url(),
         "AUTHCHECK_DATA_DIR": str(tmp_path),
         "AUTHCHECK_QUEUE": queue_name,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker_url,
         "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true",
         "PYTHONUNBUFFERED": "1",
         **worker_env,
@@ -140,6 +193,7 @@ def celery_worker(
         yield worker
     finally:
         worker.stop()
+        _queues_delete(broker_url, [queue_name, f"{queue_name}-detectors"])
 
 
 def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]

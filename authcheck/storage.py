@@ -1,0 +1,179 @@
+"""Where media bytes live: local disk (default) or S3-compatible object storage.
+
+The one module that knows. Everything else asks it to store a hashed temporary file, give a
+local path to read, hand out a short-lived URL, stream the bytes, or delete them.
+
+- **local**: ``MEDIA_ROOT/<ab>/<name>``; storing is a rename, reading is the file itself.
+- **s3** (``AUTHCHECK_STORAGE=s3``, django-storages' S3Storage): storing uploads the temporary
+  file in multipart chunks straight from disk; reading streams the object into a per-worker
+  cache under ``MEDIA_ROOT/cache``, hashing it on the way (a stored object that no longer
+  matches its SHA-256 is refused) and capped at the media's recorded size. The cache is bounded
+  by ``AUTHCHECK_MEDIA_CACHE_BYTES`` and ``AUTHCHECK_MEDIA_CACHE_SECONDS`` since last use, so a
+  worker never keeps a retained-away media for long. Objects stay private: readers get
+  presigned URLs that expire after ``AUTHCHECK_MEDIA_URL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+
+from authcheck.errors import MediaError
+from authcheck.models import Media
+
+CHUNK = 1024 * 1024
+
+
+def is_remote() -> bool:
+    """True when media lives in object storage rather than on this machine's disk."""
+    return bool(settings.AUTHCHECK_STORAGE == "s3")
+
+
+def _key(storage_name: str) -> str:
+    return f"{storage_name[:2]}/{storage_name}"
+
+
+def _local_path(storage_name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / storage_name[:2] / storage_name
+
+
+def _cache_path(storage_name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / "cache" / storage_name[:2] / storage_name
+
+
+def _s3() -> Any:
+    return storages["default"]
+
+
+def media_store(tmp_path: Path, storage_name: str) -> None:
+    """Move a hashed temporary file into storage under ``storage_name`` (it is consumed)."""
+    if not is_remote():
+        dest = _local_path(storage_name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, dest)
+        return
+    try:
+        with open(tmp_path, "rb") as handle:
+            saved = _s3().save(_key(storage_name), File(handle))
+        if saved != _key(storage_name):  # names are random: a collision means a bug
+            raise RuntimeError(f"object storage renamed {storage_name} to {saved}")
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def media_delete(storage_name: str) -> None:
+    """Remove stored bytes (and this worker's cached copy); missing bytes are not an error."""
+    if is_remote():
+        _s3().delete(_key(storage_name))
+        _cache_path(storage_name).unlink(missing_ok=True)
+    else:
+        _local_path(storage_name).unlink(missing_ok=True)
+
+
+def media_local_path(media: Media) -> Path:
+    """A local file holding the media's bytes, for ffmpeg, c2pa and the detectors."""
+    if not is_remote():
+        return _local_path(media.storage_name)
+    path = _cache_path(media.storage_name)
+    if path.exists():
+        os.utime(path)  # last use, for the cache's age bound
+        return path
+    _download(media, path)
+    cache_prune(keep=path)
+    return path
+
+
+def _download(media: Media, path: Path) -> None:
+    """Stream the object to ``path`` through a temporary name, hashing and size-capping it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part-{os.getpid()}")
+    digest, received = hashlib.sha256(), 0
+    body = _s3().bucket.Object(_s3()._normalize_name(_key(media.storage_name))).get()["Body"]
+    try:
+        with open(partial, "wb") as out:
+            for chunk in body.iter_chunks(CHUNK):
+                received += len(chunk)
+                if received > media.size:
+                    break
+                digest.update(chunk)
+                out.write(chunk)
+        if received != media.size or digest.hexdigest() != media.sha256:
+            raise MediaError(
+                "the stored media no longer matches its SHA-256", code="storage_mismatch"
+            )
+        os.replace(partial, path)
+    finally:
+        body.close()
+        partial.unlink(missing_ok=True)
+
+
+def cache_prune(*, keep: Path | None = None) -> int:
+    """Drop cached copies unused for too long, then the oldest beyond the byte bound."""
+    root = Path(settings.MEDIA_ROOT) / "cache"
+    if not root.exists():
+        return 0
+    now = time.time()
+    files = sorted(
+        ((p.stat().st_mtime, p.stat().st_size, p) for p in root.glob("*/*") if p.is_file()),
+    )
+    removed, total = 0, sum(size for _, size, _ in files)
+    for mtime, size, path in files:
+        too_old = now - mtime > settings.AUTHCHECK_MEDIA_CACHE_SECONDS
+        too_big = total > settings.AUTHCHECK_MEDIA_CACHE_BYTES
+        if path != keep and (too_old or too_big):
+            path.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+    return removed
+
+
+def media_url(media: Media) -> str | None:
+    """A presigned URL that expires soon (object storage), or None: serve it through a view."""
+    if not is_remote():
+        return None
+    return str(_s3().url(_key(media.storage_name), expire=settings.AUTHCHECK_MEDIA_URL_SECONDS))
+
+
+def media_chunks(media: Media) -> Iterator[bytes]:
+    """The media's bytes in chunks, for an authorized view to stream (never held whole)."""
+    if is_remote():
+        body = _s3().bucket.Object(_s3()._normalize_name(_key(media.storage_name))).get()["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+        return
+    with open(_local_path(media.storage_name), "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def media_digest(media: Media) -> tuple[int, str]:
+    """Size and SHA-256 of the stored bytes, streamed (for ``media_verify`` after a restore)."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in media_chunks(media):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def storage_probe() -> None:
+    """Raise unless media can be stored: the bucket answers, or the media directory is writable."""
+    if is_remote():
+        s3 = _s3()
+        s3.connection.meta.client.head_bucket(Bucket=s3.bucket_name)
+        return
+    import tempfile
+
+    root = Path(settings.MEDIA_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".readyz-"):
+        pass
