@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
+from authcheck.jsonsafe import clean_text
 from authcheck.models import CheckClient, CheckElement, CheckStatus, ReviewDecision, VerdictLabel
 from authcheck.pipeline.fetch import MAX_URL_LENGTH
 
@@ -26,13 +27,27 @@ NOT_ONLY_WHITESPACE = (
 # --- requests ------------------------------------------------------------------------------------
 
 
+class PageTextField(serializers.CharField):
+    """Text a web page controls (titles, element URLs): NUL, other control characters and lone
+    surrogates are stripped rather than refused, since the journalist cannot fix the page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        current: list[Any] = self.validators  # type: ignore[has-type]
+        self.validators = [v for v in current if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data: Any) -> str:
+        """The string with what PostgreSQL and a reader's terminal cannot take removed."""
+        return clean_text(super().to_internal_value(data))
+
+
 class EvidenceMediaSerializer(serializers.Serializer):
     """The clicked media element as the page showed it (all optional: pages differ)."""
 
     tag = serializers.ChoiceField(choices=["video", "img", "audio", ""], required=False)
-    current_src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    poster = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    current_src = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    src = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    poster = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     width = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
     height = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
     current_time = serializers.FloatField(
@@ -61,7 +76,7 @@ class EvidenceSerializer(serializers.Serializer):
 class ExtensionFieldsMixin(serializers.Serializer):
     """Fields the browser extension adds to a submission."""
 
-    page_title = serializers.CharField(
+    page_title = PageTextField(
         required=False, allow_blank=True, max_length=500, default="",
         help_text="title of the page the media was found on",
     )  # fmt: skip
@@ -115,7 +130,7 @@ class CheckCreateSerializer(ExtensionFieldsMixin):
 class _ExtensionJsonFields(serializers.Serializer):
     """Fields shared by both JSON forms of ``POST /checks`` (schema only)."""
 
-    page_title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    page_title = PageTextField(required=False, allow_blank=True, max_length=500)
     element = serializers.ChoiceField(
         choices=CheckElement.choices, required=False, allow_blank=True
     )
@@ -159,6 +174,10 @@ class CheckCreateUploadSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     client = serializers.ChoiceField(
         choices=[CheckClient.API, CheckClient.EXTENSION], required=False
+    )
+    page_title = PageTextField(required=False, allow_blank=True, max_length=500)
+    element = serializers.ChoiceField(
+        choices=CheckElement.choices, required=False, allow_blank=True
     )
 
 
