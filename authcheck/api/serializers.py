@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
+from authcheck.jsonsafe import clean_text
 from authcheck.models import (
     CheckClient,
     CheckElement,
@@ -33,13 +34,27 @@ NOT_ONLY_WHITESPACE = (
 # --- requests ------------------------------------------------------------------------------------
 
 
+class PageTextField(serializers.CharField):
+    """Text a web page controls (titles, element URLs): NUL, other control characters and lone
+    surrogates are stripped rather than refused, since the journalist cannot fix the page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        current: list[Any] = self.validators  # type: ignore[has-type]
+        self.validators = [v for v in current if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data: Any) -> str:
+        """The string with what PostgreSQL and a reader's terminal cannot take removed."""
+        return clean_text(super().to_internal_value(data))
+
+
 class EvidenceMediaSerializer(serializers.Serializer):
     """The clicked media element as the page showed it (all optional: pages differ)."""
 
     tag = serializers.ChoiceField(choices=["video", "img", "audio", ""], required=False)
-    current_src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    src = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
-    poster = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    current_src = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    src = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    poster = PageTextField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     width = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
     height = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
     current_time = serializers.FloatField(
@@ -81,12 +96,7 @@ class _SubmissionFields(serializers.Serializer):
         default=CheckClient.API,
         help_text="which client submits (the browser extension says so)",
     )
-
-
-class _ClickFields(_SubmissionFields):
-    """What a click in the browser extension adds to a JSON submission."""
-
-    page_title = serializers.CharField(
+    page_title = PageTextField(
         required=False, allow_blank=True, max_length=500, default="",
         help_text="title of the page the media was found on",
     )  # fmt: skip
@@ -94,6 +104,11 @@ class _ClickFields(_SubmissionFields):
         choices=CheckElement.choices, required=False, allow_blank=True, default="",
         help_text="what was clicked: video, image, audio, link, page (or file)",
     )  # fmt: skip
+
+
+class _ClickFields(_SubmissionFields):
+    """What a click in the browser extension adds to a JSON submission."""
+
     evidence = EvidenceSerializer(required=False)
 
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from PIL import Image
 
 from authcheck.errors import AuthcheckError
+from authcheck.jsonsafe import json_safe
 from authcheck.pipeline import hashing
 
 SCREENSHOT_MIMES = frozenset({"image/png", "image/jpeg"})
@@ -88,6 +89,7 @@ def evidence_prepare(data: dict[str, Any]) -> Prepared:
     details = {key: value for key, value in data.items() if key != "screenshot"}
     if details.get("clicked_at") is not None:
         details["clicked_at"] = details["clicked_at"].isoformat()
+    details = json_safe(details)  # page-provided strings, bound for a JSON column
     screenshot = data.get("screenshot")
     if not screenshot:
         return Prepared(details, None, "", None)

@@ -126,6 +126,21 @@ def test_evidence_is_stored_with_hashes_and_its_hashes_are_audited(jo, enqueued)
     assert "sandbox" in served["Content-Security-Policy"]
 
 
+def test_page_strings_with_nul_controls_and_lone_surrogates_are_stripped_not_refused(
+    jo, enqueued
+) -> None:
+    hostile = "Fl\u0000o\u0007od\ud800"
+    evidence = {"clicked_at": "2026-12-01T20:00:00Z", "media": {"current_src": hostile}}
+    body = {"url": "https://cdn.example/v.mp4", "page_title": hostile, "evidence": evidence}
+    response = jo.post(
+        "/api/v1/checks", json.dumps(body, ensure_ascii=True), content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    created = response.json()
+    assert created["source"]["page_title"] == "Flood?"
+    assert created["evidence"]["media"]["current_src"] == "Flood?"
+
+
 def test_another_journalist_cannot_read_the_screenshot(jo, client_for, enqueued) -> None:
     data_url, _ = png_data_url()
     body = post(
