@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from authcheck import selectors
-from authcheck.models import Check, CheckStage, DetectorRun, Media, Signal, Verdict
+from authcheck.models import AuditEvent, Check, CheckStage, DetectorRun, Media, Signal, Verdict
 from authcheck.selectors import CheckEvidence, MediaEvidence
 
 
@@ -141,4 +142,20 @@ def media_report_to_dict(media: Media, shown: MediaEvidence, base: str = "") -> 
         "verdict": verdict_to_dict(shown.verdict) if shown.verdict else None,
         "check_id": shown.check_id,
         "links": {"self": f"{base}/api/v1/media/{media.sha256}"},
+    }
+
+
+def audit_event_to_dict(event: AuditEvent) -> dict[str, Any]:
+    """One audit event as the API and signed reports show it (``data`` from its body)."""
+    body = json.loads(event.body)
+    return {
+        "seq": event.seq,
+        "at": event.created_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": body.get("data", {}) if isinstance(body, dict) else {},
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
     }

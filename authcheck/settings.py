@@ -179,6 +179,12 @@ AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 # invalidate the other (falls back to SECRET_KEY when unset).
 AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_str("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
 AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
+# Ed25519 key that signs verification reports (generated there on first use when missing), and
+# the name reports give as their issuer.
+AUTHCHECK_REPORT_KEY_FILE = Path(
+    env_str("AUTHCHECK_REPORT_KEY_FILE", str(DATA_DIR / "report-signing-key.pem"))
+)
+AUTHCHECK_REPORT_ISSUER = env_str("AUTHCHECK_REPORT_ISSUER", "authcheck")
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 

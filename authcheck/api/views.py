@@ -7,7 +7,6 @@ extension origins get CORS headers (``authcheck.api.cors``).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -35,7 +34,7 @@ from authcheck.api.cors import cors_headers, is_preflight
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
 from authcheck.api.filters import CheckFilter
 from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
-from authcheck.models import AuditEvent, Check, User
+from authcheck.models import Check, User
 from authcheck.services import checks as check_service
 from authcheck.services.audit import audit_events_for_check, audit_verify
 from authcheck.services.reviews import review_record
@@ -294,21 +293,6 @@ class ReviewCreateView(ApiView):
         )
 
 
-def _event_to_dict(event: AuditEvent) -> dict[str, Any]:
-    body = json.loads(event.body)
-    return {
-        "seq": event.seq,
-        "at": event.created_at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "data": body.get("data", {}) if isinstance(body, dict) else {},
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
-    }
-
-
 class AuditView(ApiView):
     """``GET /checks/{id}/audit``."""
 
@@ -327,7 +311,9 @@ class AuditView(ApiView):
         return Response(
             {
                 "check_id": check.pk,
-                "events": [_event_to_dict(e) for e in audit_events_for_check(check.pk)],
+                "events": [
+                    presenters.audit_event_to_dict(e) for e in audit_events_for_check(check.pk)
+                ],
                 "chain": {
                     "ok": chain.ok,
                     "checked": chain.checked,

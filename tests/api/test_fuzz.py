@@ -39,7 +39,12 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 "include-operation-id": "checks_create",
                 "checks": {"positive_data_acceptance": {"expected-statuses": VALID_DATA_STATUSES}},
-            }
+            },
+            # A schema-valid multipart file may hold no usable CSV (422 batch_csv_invalid, ...).
+            {
+                "include-operation-id": "checks_batch_create",
+                "checks": {"positive_data_acceptance": {"expected-statuses": VALID_DATA_STATUSES}},
+            },
         ]
     }
 )
@@ -58,7 +63,8 @@ FUZZ_SETTINGS = settings(
 
 CODE_RE = re.compile(r"[a-z][a-z0-9_]{2,63}")
 SEMANTIC_REFUSALS = {
-    422: {"url_invalid", "url_scheme", "url_port", "url_userinfo", "url_blocked"},
+    422: {"url_invalid", "url_scheme", "url_port", "url_userinfo", "url_blocked"}
+    | {"batch_csv_invalid", "batch_too_large", "batch_empty"},
     415: {"unsupported_media", "unsupported_media_type"},
 }
 

@@ -15,6 +15,8 @@ PATHS = {
     "/api/v1/checks/{id}": {"get"},
     "/api/v1/checks/{id}/reviews": {"post"},
     "/api/v1/checks/{id}/audit": {"get"},
+    "/api/v1/checks/batch": {"post"},
+    "/api/v1/checks/{id}/report": {"get"},
     "/api/v1/verify": {"post"},
     "/api/v1/media/{sha256}": {"get"},
 }
