@@ -34,9 +34,10 @@ class _UrlLine(serializers.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators = [
+        kept: list[Any] = [
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
+        self.validators = kept
 
     def to_internal_value(self, data: Any) -> str:
         """The line, or a validation error for anything that is not a string."""
