@@ -34,10 +34,10 @@ class _UrlLine(serializers.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        kept: list[Any] = [
-            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        validators: list[Any] = self.validators  # type: ignore[has-type]  # a DRF property
+        self.validators = [
+            v for v in validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
-        self.validators = kept
 
     def to_internal_value(self, data: Any) -> str:
         """The line, or a validation error for anything that is not a string."""
