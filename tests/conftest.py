@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.receiver import receiver  # noqa: F401 (a fixture for every test package)
+
 
 def _is_loopback(host: Any) -> bool:
     try:

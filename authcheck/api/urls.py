@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from authcheck.api import batch, reports, views
+from authcheck.api import batch, reports, views, webhooks
 
 urlpatterns = [
     path("checks", views.CheckListCreateView.as_view(), name="api-checks"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("checks/<int:pk>/report", reports.CheckReportView.as_view(), name="api-check-report"),
     path("verify", views.VerifyView.as_view(), name="api-verify"),
     path("media/<str:sha256>", views.MediaView.as_view(), name="api-media"),
+    path("webhooks", webhooks.WebhookListCreateView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>", webhooks.WebhookDetailView.as_view(), name="api-webhook"),
     path("schema/", views.SchemaView.as_view(), name="api-schema"),
     path("docs/", views.DocsView.as_view(), name="api-docs"),
 ]

@@ -17,6 +17,8 @@ PATHS = {
     "/api/v1/checks/{id}/audit": {"get"},
     "/api/v1/checks/batch": {"post"},
     "/api/v1/checks/{id}/report": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{id}": {"delete"},
     "/api/v1/verify": {"post"},
     "/api/v1/media/{sha256}": {"get"},
 }
