@@ -39,6 +39,8 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "note": verdict.note or None,
         "reviewer": verdict.author.username if verdict.author_id and verdict.author else None,
         "supersedes": verdict.supersedes_id,
+        "replaces": verdict.replaces_id,
+        "cause": verdict.cause or None,
         "created_at": _iso(verdict.created_at),
     }
 
@@ -127,6 +129,8 @@ def check_to_dict(
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
+        "review_needed": check.review_needed_at is not None,
+        "review_needed_since": _iso(check.review_needed_at),
         "links": links_for(check, base),
     }
 

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
-from authcheck.services import checks, detection, processing, webhooks
+from authcheck.services import checks, detection, processing, reverify, webhooks
 from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, WEBHOOK_TASK
 
 
@@ -75,3 +75,13 @@ def webhook_deliver_task(self: Any, delivery_id: int) -> str:
 def webhook_sweep_task() -> list[int]:
     """Periodic: resend due deliveries whose message was lost."""
     return webhooks.webhook_deliveries_sweep()
+
+
+@app.task(name="authcheck.tasks.reverify_task")
+def reverify_task() -> dict[str, int]:
+    """Periodic: re-examine one bounded batch of stored checks under the current versions; a
+    full batch queues the next one at once."""
+    result = reverify.reverify_pass()
+    if result.more:
+        reverify_task.delay()
+    return {"examined": result.examined, "changed": result.changed, "flagged": result.flagged}
