@@ -29,3 +29,15 @@ def ffmpeg_limits() -> Limits:
         timeout_seconds=settings.AUTHCHECK_FFMPEG_TIMEOUT_SECONDS,
         memory_bytes=settings.AUTHCHECK_FFMPEG_MEMORY_BYTES,
     )
+
+
+def webhook_policy() -> FetchPolicy:
+    """Limits for webhook deliveries: the fetcher's guarantees, a short deadline, no redirects."""
+    loopback = settings.AUTHCHECK_FETCH_ALLOW_LOOPBACK
+    return FetchPolicy(
+        max_bytes=64 * 1024,
+        timeout_seconds=float(settings.AUTHCHECK_WEBHOOK_TIMEOUT_SECONDS),
+        max_redirects=0,
+        allow_loopback=loopback,
+        allowed_ports=None if loopback else frozenset({443}),
+    )

@@ -139,6 +139,11 @@ class Check(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Re-verification: the versions key this check was last re-examined under, and when a
+    # re-examination flipped its automated verdict under an editor's decision (cleared by the
+    # editor's next decision).
+    reverified_key = models.CharField(max_length=64, blank=True, default="")
+    review_needed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -322,15 +327,22 @@ class Verdict(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
+    # A re-verification's automated verdict names the automated verdict it replaces (one
+    # successor each: two passes cannot both replace it) and what changed, in ``cause``.
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    cause = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
         constraints = [
-            # One automated verdict per check: a redelivered task cannot add a second.
+            # One first automated verdict per check: a redelivered task cannot add a second;
+            # later automated verdicts each replace the one before (``replaces``).
             models.UniqueConstraint(
                 fields=["check_ref"],
-                condition=Q(author__isnull=True),
+                condition=Q(author__isnull=True, replaces__isnull=True),
                 name="uniq_auto_verdict_per_check",
             ),
             models.CheckConstraint(
@@ -452,3 +464,63 @@ class FrameHash(models.Model):
         exactly what the lookup there needs, so the warning would only be noise at every migrate.
         """
         return [m for m in super().check(**kwargs) if m.id != "models.W040"]
+
+
+class WebhookEvent(models.TextChoices):
+    CHECK_FINISHED = "check.finished"
+    VERDICT_CHANGED = "verdict.changed"
+
+
+class Webhook(models.Model):
+    """A receiver of signed event deliveries, owned by a user (and the token that made it).
+
+    The signing secret is never stored: it is derived from ``secret_salt`` and SECRET_KEY
+    (``services.webhooks``), so a database dump alone cannot forge deliveries."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhooks")
+    token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.TextField()
+    events = models.JSONField(default=list)
+    secret_salt = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook #{self.pk} of {self.owner_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: its body (signed afresh on each attempt) and its log."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event_id = models.CharField(max_length=64)
+    check_id = models.BigIntegerField(null=True, blank=True)
+    body = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.IntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event_id"], name="uniq_delivery_event"),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"delivery #{self.pk} ({self.event})"

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import authcheck
 from authcheck import selectors
-from authcheck.models import ApiToken, Check, CheckStage, DetectorRun, Media, Signal, User, Verdict
+from authcheck.models import (
+    ApiToken,
+    AuditEvent,
+    Check,
+    CheckStage,
+    DetectorRun,
+    Media,
+    Signal,
+    User,
+    Verdict,
+)
 from authcheck.selectors import CheckEvidence, MediaEvidence
 
 
@@ -39,6 +50,8 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "note": verdict.note or None,
         "reviewer": verdict.author.username if verdict.author_id and verdict.author else None,
         "supersedes": verdict.supersedes_id,
+        "replaces": verdict.replaces_id,
+        "cause": verdict.cause or None,
         "created_at": _iso(verdict.created_at),
     }
 
@@ -134,6 +147,8 @@ def check_to_dict(
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
         "evidence": check.evidence or None,
+        "review_needed": check.review_needed_at is not None,
+        "review_needed_since": _iso(check.review_needed_at),
         "links": links_for(check, base),
     }
 
@@ -161,4 +176,20 @@ def me_to_dict(user: User, token: ApiToken, *, can_submit: bool) -> dict[str, An
         "role": user.role,
         "can_submit": can_submit,
         "token": {"name": token.name, "prefix": token.prefix, "expires_at": _iso(token.expires_at)},
+    }
+
+
+def audit_event_to_dict(event: AuditEvent) -> dict[str, Any]:
+    """One audit event as the API and signed reports show it (``data`` from its body)."""
+    body = json.loads(event.body)
+    return {
+        "seq": event.seq,
+        "at": event.created_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": body.get("data", {}) if isinstance(body, dict) else {},
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
     }

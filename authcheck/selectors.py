@@ -33,6 +33,8 @@ from authcheck.models import (
     User,
     Verdict,
     VerdictLabel,
+    Webhook,
+    WebhookDelivery,
 )
 
 UNFINISHED_RUNS = (RunState.PENDING, RunState.RUNNING)
@@ -198,3 +200,17 @@ def media_evidence_for(user: User, media: Media) -> MediaEvidence:
 def media_by_sha(sha256: str) -> Media | None:
     """A known media by its SHA-256, or None."""
     return Media.objects.filter(sha256=sha256.lower()).first()
+
+
+def webhooks_of(user: User) -> QuerySet[Webhook]:
+    """A user's live webhooks (at most 20), newest first, with their token."""
+    return (
+        Webhook.objects.filter(owner=user, deleted_at__isnull=True)
+        .select_related("token")
+        .order_by("-pk")
+    )
+
+
+def deliveries_recent(webhook: Webhook, limit: int = 20) -> list[WebhookDelivery]:
+    """The newest ``limit`` deliveries of a webhook (one query)."""
+    return list(webhook.deliveries.order_by("-pk")[:limit])

@@ -262,6 +262,22 @@ AUTHCHECK_REVIEW_SIGNOFF = env_int("AUTHCHECK_REVIEW_SIGNOFF", 1)
 # Failed dashboard logins allowed per username and per client address in LOGIN_WINDOW seconds.
 AUTHCHECK_LOGIN_MAX_FAILURES = env_int("AUTHCHECK_LOGIN_MAX_FAILURES", 5)
 AUTHCHECK_LOGIN_WINDOW_SECONDS = env_int("AUTHCHECK_LOGIN_WINDOW_SECONDS", 900)
+# Ed25519 key that signs verification reports (generated there on first use when missing), and
+# the name reports give as their issuer.
+AUTHCHECK_REPORT_KEY_FILE = Path(
+    env_str("AUTHCHECK_REPORT_KEY_FILE", str(DATA_DIR / "report-signing-key.pem"))
+)
+AUTHCHECK_REPORT_ISSUER = env_str("AUTHCHECK_REPORT_ISSUER", "authcheck")
+# Webhooks: per-attempt deadline, attempts before a delivery is given up, and the backoff
+# (base doubling per attempt, capped; plus up to 20% jitter).
+AUTHCHECK_WEBHOOK_TIMEOUT_SECONDS = env_int("AUTHCHECK_WEBHOOK_TIMEOUT_SECONDS", 10)
+AUTHCHECK_WEBHOOK_MAX_ATTEMPTS = env_int("AUTHCHECK_WEBHOOK_MAX_ATTEMPTS", 8)
+AUTHCHECK_WEBHOOK_BACKOFF_SECONDS = env_int("AUTHCHECK_WEBHOOK_BACKOFF_SECONDS", 30)
+AUTHCHECK_WEBHOOK_BACKOFF_CAP_SECONDS = env_int("AUTHCHECK_WEBHOOK_BACKOFF_CAP_SECONDS", 3600)
+AUTHCHECK_WEBHOOK_QUEUE = env_str("AUTHCHECK_WEBHOOK_QUEUE", "notifications")
+# Re-verification: checks re-examined per periodic pass, and how often the pass runs.
+AUTHCHECK_REVERIFY_BATCH = env_int("AUTHCHECK_REVERIFY_BATCH", 50)
+AUTHCHECK_REVERIFY_INTERVAL_SECONDS = env_int("AUTHCHECK_REVERIFY_INTERVAL_SECONDS", 300)
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 
@@ -293,6 +309,11 @@ AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
+    "webhook-deliveries-due": {"task": "authcheck.tasks.webhook_sweep_task", "schedule": 60.0},
+    "reverify": {
+        "task": "authcheck.tasks.reverify_task",
+        "schedule": float(AUTHCHECK_REVERIFY_INTERVAL_SECONDS),
+    },
 }
 
 # --- REST API ------------------------------------------------------------------------------

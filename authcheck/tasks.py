@@ -16,8 +16,8 @@ from django.conf import settings
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
-from authcheck.services import checks, detection, processing
-from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK
+from authcheck.services import checks, detection, processing, reverify, webhooks
+from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, WEBHOOK_TASK
 
 
 @app.task(
@@ -60,3 +60,28 @@ def detector_task(check_id: int, detector: str) -> str:
 def sweep_task() -> list[int]:
     """Periodic: re-enqueue checks whose message was lost or whose lease expired."""
     return checks.checks_sweep()
+
+
+@app.task(bind=True, acks_late=True, max_retries=None, name=WEBHOOK_TASK)
+def webhook_deliver_task(self: Any, delivery_id: int) -> str:
+    """One signed delivery attempt; a failure is retried after the backoff the service chose."""
+    attempt = webhooks.webhook_delivery_attempt(delivery_id)
+    if attempt.outcome == "retry":
+        raise self.retry(countdown=attempt.delay)
+    return attempt.outcome
+
+
+@app.task(name="authcheck.tasks.webhook_sweep_task")
+def webhook_sweep_task() -> list[int]:
+    """Periodic: resend due deliveries whose message was lost."""
+    return webhooks.webhook_deliveries_sweep()
+
+
+@app.task(name="authcheck.tasks.reverify_task")
+def reverify_task() -> dict[str, int]:
+    """Periodic: re-examine one bounded batch of stored checks under the current versions; a
+    full batch queues the next one at once."""
+    result = reverify.reverify_pass()
+    if result.more:
+        reverify_task.delay()
+    return {"examined": result.examined, "changed": result.changed, "flagged": result.flagged}

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.receiver import receiver  # noqa: F401 (a fixture for every test package)
+
 
 def _is_loopback(host: Any) -> bool:
     try:
@@ -43,6 +45,7 @@ def _isolated_media(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.UPLOAD_TMP_DIR = tmp_path / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
+    settings.AUTHCHECK_REPORT_KEY_FILE = tmp_path / "report-signing-key.pem"
     (tmp_path / "tmp").mkdir()
 
 

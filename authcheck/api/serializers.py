@@ -236,6 +236,12 @@ class VerdictSerializer(serializers.Serializer):
     note = serializers.CharField(allow_null=True)
     reviewer = serializers.CharField(allow_null=True)
     supersedes = serializers.IntegerField(allow_null=True)
+    replaces = serializers.IntegerField(
+        allow_null=True, help_text="the automated verdict a re-verification replaced"
+    )
+    cause = serializers.DictField(
+        allow_null=True, help_text="what changed and why (re-verification verdicts only)"
+    )
     created_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -340,6 +346,10 @@ class CheckSerializer(serializers.Serializer):
     similar = serializers.ListField(child=serializers.DictField())
     error = ErrorSerializer(allow_null=True)
     evidence = EvidenceBundleSerializer(allow_null=True)
+    review_needed = serializers.BooleanField(
+        help_text="re-verification changed the automated verdict under an editor's decision"
+    )
+    review_needed_since = serializers.DateTimeField(allow_null=True)
     links = CheckLinksSerializer()
 
 

@@ -7,7 +7,6 @@ extension origins get CORS headers (``authcheck.api.cors``).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -50,7 +49,7 @@ from authcheck.api.permissions import (
     HasAnyRole,
     has_role,
 )
-from authcheck.models import AuditEvent, Check, User, Verdict
+from authcheck.models import Check, User, Verdict
 from authcheck.services import checks as check_service
 from authcheck.services.audit import audit_events_for_check, audit_verify
 from authcheck.services.evidence import evidence_prepare, screenshot_path
@@ -393,21 +392,6 @@ class MeView(ApiView):
         return Response(presenters.me_to_dict(request.user, request.auth, can_submit=can_submit))
 
 
-def _event_to_dict(event: AuditEvent) -> dict[str, Any]:
-    body = json.loads(event.body)
-    return {
-        "seq": event.seq,
-        "at": event.created_at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "data": body.get("data", {}) if isinstance(body, dict) else {},
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
-    }
-
-
 class AuditView(ApiView):
     """``GET /checks/{id}/audit``."""
 
@@ -426,7 +410,9 @@ class AuditView(ApiView):
         return Response(
             {
                 "check_id": check.pk,
-                "events": [_event_to_dict(e) for e in audit_events_for_check(check.pk)],
+                "events": [
+                    presenters.audit_event_to_dict(e) for e in audit_events_for_check(check.pk)
+                ],
                 "chain": {
                     "ok": chain.ok,
                     "checked": chain.checked,

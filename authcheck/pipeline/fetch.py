@@ -503,3 +503,46 @@ def fetch(url: str, dest_dir: Path, policy: FetchPolicy) -> Fetched:
         content_type=response.headers.get("content-type", "")[:255],
         redirects=redirects,
     )
+
+
+# --- POST (webhook deliveries) ----------------------------------------------------------------
+
+# What is read of a receiver's answer: enough for the delivery log, never more.
+POST_RESPONSE_EXCERPT = 512
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A receiver's answer to a POST: its status and the start of its body (for the log)."""
+
+    status_code: int
+    excerpt: str
+
+
+def _read_excerpt(response: httpx.Response, deadline: _Deadline) -> str:
+    data = b""
+    for chunk in response.iter_raw():
+        data += chunk
+        deadline.cap(None)
+        if len(data) >= POST_RESPONSE_EXCERPT:
+            break
+    return data[:POST_RESPONSE_EXCERPT].decode("utf-8", "replace")
+
+
+def post(url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> Posted:
+    """POST ``body`` to ``url`` with the same guarantees as ``fetch`` (validated URL, one
+    resolution per connection to a checked address, total deadline, no proxies).
+
+    Redirects are never followed (a receiver that moved is a failed delivery, and a redirect
+    must not turn a POST into a request to somewhere else). Any answer is returned, whatever its
+    status; connection failures raise ``TransientFetchError``, refused URLs ``FetchError``.
+    """
+    deadline = _Deadline(policy.timeout_seconds)
+    target = validate_url(url, policy)
+    with _client(policy, deadline) as client, _translated_errors(deadline):
+        request = client.build_request("POST", target, content=body, headers=headers)
+        response = client.send(request, stream=True)
+        try:
+            return Posted(response.status_code, _read_excerpt(response, deadline))
+        finally:
+            response.close()

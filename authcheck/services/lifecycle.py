@@ -32,9 +32,11 @@ from authcheck.models import (
     StageState,
     Verdict,
     VerdictLabel,
+    WebhookEvent,
 )
 from authcheck.pipeline.verdict import Decision
 from authcheck.services.audit import audit_record
+from authcheck.services.webhooks import event_emit
 from authcheck.telemetry import stage_report
 
 log = logging.getLogger(__name__)
@@ -267,6 +269,28 @@ def _verdict_audit_data(
     }
 
 
+def _finished_emit(check: Check, verdict: Verdict, status: str) -> None:
+    """The ``check.finished`` event for the submitter's webhooks (sent after commit)."""
+    event_emit(
+        check=check,
+        event=WebhookEvent.CHECK_FINISHED,
+        event_id=f"check.finished:{check.pk}",
+        owners={check.submitter_id},
+        data={
+            "check_id": check.pk,
+            "status": status,
+            "verdict": {
+                "id": verdict.pk,
+                "label": verdict.label,
+                "rule": verdict.rule,
+                "summary": verdict.summary,
+            },
+            "media_sha256": check.media.sha256 if check.media_id and check.media else None,
+            "links": {"self": f"/api/v1/checks/{check.pk}"},
+        },
+    )
+
+
 def verdict_issue(
     check: Check,
     decision: Decision,
@@ -312,6 +336,7 @@ def verdict_issue(
                 check_id=check.pk,
                 data=_verdict_audit_data(check, decision, versions, status, report, signals),
             )
+            _finished_emit(check, verdict, status)
     except IntegrityError:
         log.info("check %s already has an automated verdict", check.pk)
         return None

@@ -24,7 +24,13 @@ from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
 from authcheck.pipeline import resolve as resolve_stage
-from authcheck.pipeline.verdict import RULES_VERSION, ReportFacts, SignalFacts, decide
+from authcheck.pipeline.verdict import (
+    RULES_VERSION,
+    Decision,
+    ReportFacts,
+    SignalFacts,
+    decide,
+)
 from authcheck.registry import detector_versions, page_resolvers
 from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
@@ -189,6 +195,21 @@ def _conclude(check: Check, media: Media) -> str:
             check, decision, versions, similar=similar, report=report, signals=signals
         )
     return "done"
+
+
+def decision_current(
+    media: Media, versions: dict[str, Any]
+) -> tuple[Decision, ProvenanceReport | None, tuple[Signal, ...]]:
+    """Examine ``media`` under ``versions`` (provenance and any detector not yet run, inline)
+    and decide, with the evidence the decision rests on. Used by re-verification."""
+    provenance_ensure(media)
+    pending = detection.detectors_pending(media)
+    if pending and media.probe is not None:
+        detection.frames_ensure(media)
+        detection.detectors_run_inline(media, pending)
+    media = Media.objects.get(pk=media.pk)
+    report, signals = _evidence(media, versions)
+    return decide(_report_facts(report), _facts(signals)), report, signals
 
 
 def check_collect(check_id: int) -> str:

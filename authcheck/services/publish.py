@@ -22,3 +22,12 @@ def check_publish(check_id: int) -> None:
 def detector_publish(check_id: int, detector: str) -> None:
     """Send one detector run of a check's fan-out to the detectors queue."""
     app.send_task(DETECTOR_TASK, args=(check_id, detector), queue=settings.AUTHCHECK_DETECTOR_QUEUE)
+
+
+WEBHOOK_TASK = "authcheck.tasks.webhook_deliver_task"
+
+
+def webhook_publish(delivery_id: int) -> None:
+    """Send one webhook delivery attempt to the notifications queue (never the checks queue:
+    a slow receiver must not hold up intake)."""
+    app.send_task(WEBHOOK_TASK, args=(delivery_id,), queue=settings.AUTHCHECK_WEBHOOK_QUEUE)

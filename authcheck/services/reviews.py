@@ -36,6 +36,8 @@ def review_record(*, check: Check, user: User, decision: str, note: str) -> Verd
             versions=current.versions if current else {},
             supersedes=current,
         )
+        # The editor has decided again: a re-verification flag is answered.
+        Check.objects.filter(pk=locked.pk).update(review_needed_at=None)
         audit_record(
             actor=actor_of(user),
             action="review.recorded",

@@ -40,7 +40,18 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 "include-operation-id": "checks_create",
                 "checks": {"positive_data_acceptance": {"expected-statuses": VALID_DATA_STATUSES}},
-            }
+            },
+            # A schema-valid multipart file may hold no usable CSV (422 batch_csv_invalid, ...).
+            # A receiver URL can be schema-valid and refused (422 url_blocked, ...), and the
+            # fuzzer registers more than the 20 webhooks a user may have (409).
+            {
+                "include-operation-id": "webhooks_create",
+                "checks": {"positive_data_acceptance": {"expected-statuses": VALID_DATA_STATUSES}},
+            },
+            {
+                "include-operation-id": "checks_batch_create",
+                "checks": {"positive_data_acceptance": {"expected-statuses": VALID_DATA_STATUSES}},
+            },
         ]
     }
 )
@@ -66,6 +77,9 @@ SEMANTIC_REFUSALS = {
         "url_userinfo",
         "url_blocked",
         "evidence_invalid",
+        "batch_csv_invalid",
+        "batch_too_large",
+        "batch_empty",
     },
     415: {"unsupported_media", "unsupported_media_type"},
 }

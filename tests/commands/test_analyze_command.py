@@ -50,3 +50,26 @@ def test_non_media_exits_2_with_the_code(tmp_path: Path, capsys) -> None:
     page.write_text("<!doctype html><script>alert(1)</script>")
     code, _, err = run(capsys, str(page))
     assert code == 2 and "unsupported_media" in err
+
+
+def test_several_inputs_are_each_analyzed_and_a_refused_one_exits_2(tmp_path: Path, capsys) -> None:
+    first = make_image(tmp_path / "a.png", fmt="PNG")
+    second = make_image(tmp_path / "b.jpg", size=(40, 30))
+    code, out, err = run(capsys, "--json", str(first), "/no/such/file.jpg", str(second))
+    assert code == 2
+    entries = json.loads(out)
+    assert [entry["target"] for entry in entries] == [str(first), "/no/such/file.jpg", str(second)]
+    assert entries[1]["error"]["code"] == "file_not_found" and "check_id" not in entries[1]
+    done = [entry for entry in entries if "check_id" in entry]
+    assert [entry["verdict"]["label"] for entry in done] == ["no_provenance"] * 2
+    assert Check.objects.filter(status="done").count() == 2
+    assert "file_not_found" in err
+
+
+def test_several_good_inputs_exit_0_with_one_block_each(tmp_path: Path, capsys) -> None:
+    files = [
+        str(make_image(tmp_path / f"{n}.png", fmt="PNG", color=(10 * n, 30, 30))) for n in range(2)
+    ]
+    code, out, _ = run(capsys, *files)
+    assert code == 0
+    assert out.count("verdict: no_provenance") == 2

@@ -1,11 +1,15 @@
-"""``python manage.py analyze [--json] URL_OR_FILE``: the full pipeline, synchronously.
+"""``python manage.py analyze [--json] URL_OR_FILE...``: the full pipeline, synchronously.
 
-The run is recorded as a check like any other (client ``cli``), so it shows up in the
-dashboard and the audit trail.
+Each run is recorded as a check like any other (client ``cli``), so it shows up in the
+dashboard and the audit trail. With one input the output is that check's result (and a refused
+input exits 2). With several, every input is analyzed in turn: ``--json`` prints a list with one
+entry per input (a result, or ``{"target", "error": {code, message}}``), text output prints one
+block per input; the exit code is 2 when any input was refused, 1 when the tool itself failed.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from authcheck.selectors import checks_with_evidence
 from authcheck.services import checks, processing
 from authcheck.services.tokens import cli_user_ensure
 
-from ._output import EXIT_TOOL_FAILURE, fail, print_json
+from ._output import EXIT_TOOL_FAILURE, EXIT_USAGE, fail, print_json
 
 
 def _submit(target: str, user: User) -> int:
@@ -44,25 +48,57 @@ class Command(BaseCommand):
     help = "Run the full pipeline on a URL or a local file and print the result."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("target", metavar="URL_OR_FILE")
+        parser.add_argument("targets", metavar="URL_OR_FILE", nargs="+")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         parser.add_argument("--user", default="cli", help="record the check as this user")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        targets: list[str] = options["targets"]
         try:
             user = cli_user_ensure(options["user"])
-            check_id = _submit(options["target"], user)
+        except AuthcheckError as exc:
+            fail(self, f"analyze: {exc}")
+        if len(targets) == 1:
+            self._one(targets[0], user, as_json=options["json"])
+            return
+        self._several(targets, user, as_json=options["json"])
+
+    def _one(self, target: str, user: User, *, as_json: bool) -> None:
+        try:
+            check_id = _submit(target, user)
         except (AuthcheckError, OSError) as exc:
             fail(self, f"analyze: {exc}")
+        data = self._run(check_id, user)
+        if as_json:
+            print_json(self, data)
+        else:
+            self._print_text(data)
+
+    def _several(self, targets: list[str], user: User, *, as_json: bool) -> None:
+        entries: list[dict[str, Any]] = []
+        for target in targets:
+            try:
+                check_id = _submit(target, user)
+            except (AuthcheckError, OSError) as exc:
+                code = exc.code if isinstance(exc, AuthcheckError) else "file_unreadable"
+                message = exc.message if isinstance(exc, AuthcheckError) else str(exc)
+                entries.append({"target": target, "error": {"code": code, "message": message}})
+                self.stderr.write(" ".join(f"analyze: {target}: {code}: {message}".split()))
+                continue
+            entries.append({"target": target, **self._run(check_id, user)})
+            if not as_json:
+                self._print_text(entries[-1])
+        if as_json:
+            print_json(self, entries)
+        if any("check_id" not in entry for entry in entries):
+            sys.exit(EXIT_USAGE)
+
+    def _run(self, check_id: int, user: User) -> dict[str, Any]:
         try:
             processing.check_process(check_id, retry_transient=False)
         except Exception as exc:  # the tool itself failed, not the media
             fail(self, f"analyze: internal failure: {exc}", EXIT_TOOL_FAILURE)
-        data = self._result(check_id, user)
-        if options["json"]:
-            print_json(self, data)
-        else:
-            self._print_text(data)
+        return self._result(check_id, user)
 
     @staticmethod
     def _result(check_id: int, user: User) -> dict[str, Any]:
