@@ -12,7 +12,11 @@ from django.urls import Resolver404, resolve
 
 from tests.deploy.envcontract import ROOT, variables_read
 
-QUEUES = {settings.CELERY_TASK_DEFAULT_QUEUE, settings.AUTHCHECK_DETECTOR_QUEUE}
+QUEUES = {
+    settings.CELERY_TASK_DEFAULT_QUEUE,
+    settings.AUTHCHECK_DETECTOR_QUEUE,
+    settings.AUTHCHECK_WEBHOOK_QUEUE,
+}
 # Set by the image or the platform, not read by authcheck's settings.
 PLATFORM_VARIABLES = {
     "PATH",

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from tests.deploy.commands import command_problems, unknown_variables, url_problem
+from tests.deploy.commands import QUEUES, command_problems, unknown_variables, url_problem
 from tests.deploy.envcontract import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
@@ -117,3 +117,12 @@ def test_detectors_can_be_scaled() -> None:
     # --scale needs no fixed container name and no fixed host port.
     detectors = SERVICES["detectors"]
     assert "container_name" not in detectors and "ports" not in detectors
+
+
+def test_every_queue_the_service_publishes_to_has_a_worker() -> None:
+    consumed: set[str] = set()
+    for service in SERVICES.values():
+        argv = service.get("command") or []
+        if "worker" in argv and "-Q" in argv:
+            consumed |= set(argv[argv.index("-Q") + 1].split(","))
+    assert consumed >= QUEUES
