@@ -24,7 +24,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from authcheck.api import serializers as s
 from authcheck.api.cors import cors_headers, is_preflight
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
 from authcheck.api.filters import CheckFilter
+from authcheck.api.parsers import BoundedJSONParser
 from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
 from authcheck.models import AuditEvent, Check, User
 from authcheck.services import checks as check_service
@@ -185,7 +186,7 @@ class CheckListCreateView(ApiView):
     """``GET /checks`` (filtered, paginated) and ``POST /checks``."""
 
     permission_classes = [CanSubmitOrRead]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
     filter_backends = [DjangoFilterBackend]
     filterset_class = CheckFilter
     pagination_class = CheckPagination
@@ -273,7 +274,7 @@ class ReviewCreateView(ApiView):
     """``POST /checks/{id}/reviews``."""
 
     permission_classes = [CanReview]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="checks_reviews_create",

@@ -1,0 +1,37 @@
+"""Regression tests for the defects of the outside attack (issue 9): each failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import problem
+from tests.factories import CheckFactory
+
+pytestmark = pytest.mark.django_db
+
+
+NESTED = "[" * 1000 + "]" * 1000
+
+
+def test_deeply_nested_json_on_checks_is_a_400_json_too_deep_not_a_500(jo) -> None:
+    response = jo.generic("POST", "/api/v1/checks", NESTED, content_type="application/json")
+    problem(response, 400, "json_too_deep")
+
+
+def test_deeply_nested_json_on_reviews_is_a_400_json_too_deep_not_a_500(ed, editor) -> None:
+    check = CheckFactory(submitter=editor)
+    path = f"/api/v1/checks/{check.pk}/reviews"
+    problem(ed.generic("POST", path, NESTED, content_type="application/json"), 400, "json_too_deep")
+
+
+def test_nesting_inside_strings_does_not_count_towards_the_depth(jo, enqueued) -> None:
+    body = '{"url": "https://news.example/' + "[{" * 500 + '"}'
+    response = jo.generic("POST", "/api/v1/checks", body, content_type="application/json")
+    assert response.status_code != 500
+    assert response.json().get("code") != "json_too_deep"
+
+
+def test_ordinary_nesting_within_the_limit_still_parses(jo) -> None:
+    body = '{"url": "https://news.example/v", "x": ' + "[" * 30 + "]" * 30 + "}"
+    response = jo.generic("POST", "/api/v1/checks", body, content_type="application/json")
+    assert response.json().get("code") != "json_too_deep"
