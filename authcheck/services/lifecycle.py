@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from authcheck.errors import AuthcheckError
 from authcheck.models import (
     Check,
     CheckStage,
@@ -220,10 +221,18 @@ def stage(check: Check, name: str, *, close: bool = True) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        stage_end(check, name, StageState.FAILED, str(exc))
+        stage_end(check, name, StageState.FAILED, _stage_reason(exc))
         raise
     if close:
         stage_end(check, name)
+
+
+def _stage_reason(exc: BaseException) -> str:
+    """What a failed stage shows: our own errors' messages; never an unexpected one's text
+    (library exceptions can carry hosts, paths or codec internals; the log has them)."""
+    if isinstance(exc, AuthcheckError):
+        return exc.message
+    return "an internal error stopped this stage; it was logged"
 
 
 def stage_skip(check: Check, name: str, reason: str) -> None:

@@ -35,3 +35,9 @@ def test_ordinary_nesting_within_the_limit_still_parses(jo) -> None:
     body = '{"url": "https://news.example/v", "x": ' + "[" * 30 + "]" * 30 + "}"
     response = jo.generic("POST", "/api/v1/checks", body, content_type="application/json")
     assert response.json().get("code") != "json_too_deep"
+
+
+def test_an_invalid_punycode_host_is_a_400_url_invalid_at_submission(jo, enqueued) -> None:
+    response = jo.post("/api/v1/checks", {"url": "http://xn--localhost/"}, format="json")
+    problem(response, 400, "url_invalid")
+    assert enqueued == []

@@ -788,3 +788,56 @@ def test_an_untrusted_certificate_is_a_tls_failure(
         fetch(srv.url("/img", host="media.test", scheme="https"), dest, LOOPBACK)
 
     assert caught.value.code == "tls_error" and srv.requests == []
+
+
+# --- regressions from the outside attack (issue 9) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "data:text/html,<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "mailto:someone@example.org",
+        "about:blank",
+        "ws://example.org/",
+    ],
+)
+def test_a_redirect_to_a_non_http_scheme_is_url_scheme_not_an_internal_error(
+    server: TestServer, network: Network, dest: Path, location: str
+) -> None:
+    server.redirect("/go", location)
+
+    with pytest.raises(FetchError) as caught:
+        fetch(server.url("/go"), dest, LOOPBACK)
+
+    assert caught.value.code == "url_scheme"
+    assert network.connects == [("127.0.0.1", server.port)]
+    assert _leftovers(dest) == []
+
+
+@pytest.mark.parametrize(
+    "host", ["xn--localhost", "xn--a", "xn--ls8h-", "xn--zz-.example", "a.xn--.example"]
+)
+def test_invalid_punycode_host_names_are_url_invalid_at_validation(host: str) -> None:
+    with pytest.raises(FetchError) as caught:
+        validate_url(f"http://{host}/", STRICT)
+    assert caught.value.code == "url_invalid"
+    assert "idna" not in caught.value.message.lower() or "codec" not in caught.value.message
+
+
+def test_valid_punycode_host_names_still_pass() -> None:
+    assert validate_url("http://xn--bcher-kva.example/", STRICT) == "http://xn--bcher-kva.example/"
+    assert validate_url("http://b\u00fccher.example/", STRICT) == "http://xn--bcher-kva.example/"
+
+
+def test_a_redirect_to_an_invalid_punycode_host_is_url_invalid(
+    server: TestServer, network: Network, dest: Path
+) -> None:
+    server.redirect("/go", "http://xn--localhost/")
+
+    with pytest.raises(FetchError) as caught:
+        fetch(server.url("/go"), dest, LOOPBACK)
+
+    assert caught.value.code == "url_invalid"
+    assert network.lookups == []
