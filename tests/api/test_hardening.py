@@ -37,7 +37,8 @@ def test_ordinary_nesting_within_the_limit_still_parses(jo) -> None:
     assert response.json().get("code") != "json_too_deep"
 
 
-def test_an_invalid_punycode_host_is_a_400_url_invalid_at_submission(jo, enqueued) -> None:
+def test_an_invalid_punycode_host_is_a_4xx_url_invalid_at_submission(jo, enqueued) -> None:
+    # 422 like every other url_* refusal of this API (tests/api/test_checks.py).
     response = jo.post("/api/v1/checks", {"url": "http://xn--localhost/"}, format="json")
-    problem(response, 400, "url_invalid")
+    problem(response, 422, "url_invalid")
     assert enqueued == []
