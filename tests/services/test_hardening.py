@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
-from authcheck.errors import FetchError
-from authcheck.models import Role, User
+from authcheck.errors import AuthcheckError, FetchError
+from authcheck.models import Check, Media, Role, User
 from authcheck.services import checks, processing
+from tests.mediagen import make_image
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +39,38 @@ def test_an_unexpected_stage_failure_stores_no_raw_exception_text(
     error = check.stages.get(name="fetch").error
     assert check.error_code == "internal_error"
     assert "idna" not in error and "codec" not in error and "logged" in error
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_an_upload_refused_as_queue_full_stores_no_media_and_leaves_no_file(
+    journalist: User, enqueued: list[int], settings, tmp_path: Path
+) -> None:
+    settings.AUTHCHECK_MAX_PENDING_PER_USER = 1
+    checks.check_create(user=journalist, url="https://news.example/a.jpg")
+    new_bytes = make_image(tmp_path / "n.png", size=(40, 30), color=(9, 8, 7)).read_bytes()
+
+    with pytest.raises(AuthcheckError) as refused:
+        checks.check_create(user=journalist, upload=io.BytesIO(new_bytes), filename="n.png")
+
+    assert refused.value.code == "queue_full"
+    assert Media.objects.count() == 0 and Check.objects.count() == 1
+    assert _files(Path(settings.MEDIA_ROOT)) == []
+    assert _files(Path(settings.UPLOAD_TMP_DIR)) == []
+
+
+def test_known_bytes_are_still_answered_for_a_user_at_the_cap(
+    journalist: User, enqueued: list[int], settings, tmp_path: Path
+) -> None:
+    settings.AUTHCHECK_DETECTORS = ["authcheck.detectors.ai_labels.AiLabelsDetector"]
+    data = make_image(tmp_path / "k.png", size=(40, 30), color=(1, 2, 3)).read_bytes()
+    first = checks.check_create(user=journalist, upload=io.BytesIO(data)).check
+    assert processing.check_process(first.pk) == "done"
+    settings.AUTHCHECK_MAX_PENDING_PER_USER = 1
+    checks.check_create(user=journalist, url="https://news.example/a.jpg")
+
+    known = checks.check_create(user=journalist, upload=io.BytesIO(data))
+
+    assert known.known and Media.objects.count() == 1
