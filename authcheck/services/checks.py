@@ -152,11 +152,10 @@ def _pending_cap_enforce(user: User, check: Check | None) -> None:
     one at a time; ``check`` (the new one, if created yet) is not counted."""
     if transaction.get_connection().in_atomic_block:
         User.objects.select_for_update().filter(pk=user.pk).first()
-    pending = (
-        Check.objects.filter(submitter=user, status__in=(CheckStatus.QUEUED, CheckStatus.RUNNING))
-        .exclude(pk=check.pk if check else None)
-        .count()
+    unfinished = Check.objects.filter(
+        submitter=user, status__in=(CheckStatus.QUEUED, CheckStatus.RUNNING)
     )
+    pending = (unfinished.exclude(pk=check.pk) if check else unfinished).count()
     limit = settings.AUTHCHECK_MAX_PENDING_PER_USER
     if pending >= limit:
         raise AuthcheckError(
