@@ -38,7 +38,7 @@ from authcheck.api.parsers import BoundedJSONParser
 from authcheck.api.permissions import CanReview, CanSubmitOrRead, HasAnyRole
 from authcheck.models import AuditEvent, Check, User
 from authcheck.services import checks as check_service
-from authcheck.services.audit import audit_events_for_check, audit_verify
+from authcheck.services.audit import audit_events_for_check, audit_verify, event_time
 from authcheck.services.reviews import review_record
 from authcheck.services.verify import verify_upload
 from authcheck.uploads import FILE_COUNT_ATTR, TOO_LARGE_FLAG
@@ -297,9 +297,10 @@ class ReviewCreateView(ApiView):
 
 def _event_to_dict(event: AuditEvent) -> dict[str, Any]:
     body = json.loads(event.body)
+    at = event_time(body)  # the hashed time, not the unhashed column copy
     return {
         "seq": event.seq,
-        "at": event.created_at.isoformat(),
+        "at": at.isoformat() if at else None,
         "actor": event.actor,
         "action": event.action,
         "object_type": event.object_type,

@@ -50,7 +50,11 @@ _ROW_FIELDS = (
     "object_type",
     "object_id",
     "check_id",
+    "created_at",
 )
+# ``created_at`` is a copy of the body's hashed ``at``: written as the same value since issue 9;
+# events written before were stamped by the ORM moments after ``at``, so a small skew is allowed.
+_CREATED_AT_SKEW = dt.timedelta(seconds=2)
 _COLUMN_LIMITS = {"actor": 150, "action": 60, "object_type": 40, "object_id": 64}
 
 
@@ -175,10 +179,9 @@ def audit_record(
     columns = _columns(actor=actor, action=action, object_type=object_type, object_id=object_id)
     if check_id is not None and (isinstance(check_id, bool) or not isinstance(check_id, int)):
         raise AuditError("check_id must be an integer or None", code="audit_field")
-    body = canonical_json(
-        {**columns, "check_id": check_id, "data": data or {}, "at": timezone.now()}
-    )
-    event = AuditEvent(check_id=check_id, body=body, **columns)
+    now = timezone.now()
+    body = canonical_json({**columns, "check_id": check_id, "data": data or {}, "at": now})
+    event = AuditEvent(check_id=check_id, body=body, created_at=now, **columns)
     if connection.vendor == "postgresql":
         return _insert_chained_by_trigger(event, alias)
     return _insert_chained_here(event, alias)
@@ -259,6 +262,7 @@ class _Row(NamedTuple):
     object_type: str
     object_id: str
     check_id: int | None
+    created_at: dt.datetime
 
 
 class _Problem(NamedTuple):
@@ -380,7 +384,23 @@ def _column_mismatch(row: _Row) -> str | None:
     for name in ("actor", "action", "object_type", "object_id", "check_id"):
         if body.get(name) != getattr(row, name):
             return name
+    if not _same_time(body.get("at"), row.created_at):
+        return "created_at"
     return None
+
+
+def event_time(body: Any) -> dt.datetime | None:
+    """The hashed time of an event (its body's ``at``), or None if the body has none."""
+    text = body.get("at") if isinstance(body, dict) else None
+    try:
+        return dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _same_time(at: Any, created_at: dt.datetime) -> bool:
+    hashed = event_time({"at": at})
+    return hashed is not None and abs(hashed - created_at) <= _CREATED_AT_SKEW
 
 
 # --- checkpoints kept outside the database -----------------------------------------------------

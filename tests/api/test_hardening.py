@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
 from tests.api.helpers import problem
@@ -42,3 +45,32 @@ def test_an_invalid_punycode_host_is_a_4xx_url_invalid_at_submission(jo, enqueue
     response = jo.post("/api/v1/checks", {"url": "http://xn--localhost/"}, format="json")
     problem(response, 422, "url_invalid")
     assert enqueued == []
+
+
+def test_the_audit_api_shows_the_hashed_time_and_flags_a_changed_created_at(
+    jo, journalist, enqueued
+) -> None:
+    from django.db import connection, transaction
+
+    from authcheck.models import AuditEvent
+
+    check_id = jo.post("/api/v1/checks", {"url": "https://news.example/v"}, format="json").json()[
+        "id"
+    ]
+    event = AuditEvent.objects.filter(check_id=check_id).first()
+    hashed_at = json.loads(event.body)["at"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE authcheck_auditevent DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE authcheck_auditevent SET created_at = %s WHERE seq = %s",
+            ["2001-01-01T00:00:00+00:00", event.seq],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE authcheck_auditevent ENABLE TRIGGER USER")
+
+    body = jo.get(f"/api/v1/checks/{check_id}/audit").json()
+
+    shown = body["events"][0]["at"]
+    assert dt.datetime.fromisoformat(shown) == dt.datetime.fromisoformat(hashed_at)
+    assert body["chain"]["ok"] is False and body["chain"]["first_bad_seq"] == event.seq
