@@ -208,6 +208,30 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
 }
 
+# --- cache: throttle counters shared by every process and pod ------------------------------
+
+
+def _caches() -> dict[str, dict[str, object]]:
+    """Redis when AUTHCHECK_CACHE_URL or a Redis broker is set; otherwise a file cache in the
+    data directory, which every process of the embedded default (one host) shares. Never
+    Django's per-process memory cache: each gunicorn worker would count rates on its own."""
+    url = env_str("AUTHCHECK_CACHE_URL")
+    if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        url = CELERY_BROKER_URL
+    if url:
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"default": {**backend, "KEY_PREFIX": "authcheck-cache"}}
+    location = DATA_DIR / "cache"
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(location),
+        }
+    }
+
+
+CACHES = _caches()
+
 # --- REST API ------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
