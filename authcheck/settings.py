@@ -173,7 +173,9 @@ AUTHCHECK_MAX_IMAGE_PIXELS = env_int("AUTHCHECK_MAX_IMAGE_PIXELS", 50_000_000)
 AUTHCHECK_MAX_ATTEMPTS = env_int("AUTHCHECK_MAX_ATTEMPTS", 3)
 # Unfinished (queued or running) checks one user may have; more submissions get 429 queue_full.
 AUTHCHECK_MAX_PENDING_PER_USER = env_int("AUTHCHECK_MAX_PENDING_PER_USER", 200)
-AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 900)
+# A running check's lease, renewed by a heartbeat every third of it while its worker lives: the
+# sweeper re-enqueues the work of a killed worker once it lapses (about a minute).
+AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 60)
 AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 # Key for the HMAC on audit checkpoints; kept apart from SECRET_KEY so rotating one does not
 # invalidate the other (falls back to SECRET_KEY when unset).
@@ -205,7 +207,10 @@ AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT
 AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
+    "sweep-expired-leases": {
+        "task": "authcheck.tasks.sweep_task",
+        "schedule": float(env_int("AUTHCHECK_SWEEP_SECONDS", 60)),
+    },
 }
 
 # --- cache: throttle counters shared by every process and pod ------------------------------
