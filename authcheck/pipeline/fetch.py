@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import socket
 import ssl
@@ -39,6 +40,8 @@ import idna
 from authcheck.errors import FetchError, TransientFetchError
 from authcheck.pipeline import netaddr
 from authcheck.pipeline.hashing import random_name
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "authcheck/0.1 (+media verification)"
 MAX_URL_LENGTH = 2048
@@ -241,8 +244,10 @@ class _Deadline:
             raise self.expired()
         return left if timeout is None else min(timeout, left)
 
-    def expired(self) -> TransientFetchError:
-        return TransientFetchError(
+    def expired(self) -> FetchError:
+        # Permanent: retrying a server that trickles or stalls past the whole deadline would
+        # only tie a worker up for several more deadlines (issue 9).
+        return FetchError(
             f"the download did not finish within {self.seconds:g} seconds", code="deadline"
         )
 
@@ -333,9 +338,11 @@ class _PinnedBackend(httpcore.NetworkBackend):
             # One bad record refuses the host: the OS might otherwise pick it on a retry.
             reason = netaddr.blocked_reason(address, allow_loopback=self._allow_loopback)
             if reason:
+                # The user sees that the address is not allowed, never what an internal name
+                # resolves to; operators get the detail in the log.
+                log.warning("refused %s: it resolves to %s (%s)", host, address, reason)
                 raise FetchError(
-                    f"{host} resolves to {address}, a non-public address ({reason})",
-                    code="url_blocked",
+                    f"{host} resolves to an address that is not allowed", code="url_blocked"
                 )
         return addresses
 

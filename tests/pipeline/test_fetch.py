@@ -526,7 +526,7 @@ def test_a_resolver_that_hangs_is_bounded_by_the_deadline(network: Network, dest
     policy = FetchPolicy(1000, timeout_seconds=0.3, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch("http://slow.test/", dest, policy)
 
     assert caught.value.code == "deadline" and time.monotonic() - started < 1.0
@@ -598,11 +598,12 @@ def test_a_trickling_server_hits_the_overall_deadline(server: TestServer, dest: 
     policy = FetchPolicy(1000, timeout_seconds=1.0, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/slow"), dest, policy)
     elapsed = time.monotonic() - started
 
     assert caught.value.code == "deadline"
+    assert not isinstance(caught.value, TransientFetchError)  # permanent: never retried
     assert 0.9 <= elapsed < 2.0  # not one read timeout per byte
     assert _leftovers(dest) == []
 
@@ -625,7 +626,7 @@ def test_a_read_that_stalls_near_the_deadline_stops_at_the_deadline(
     policy = FetchPolicy(1000, timeout_seconds=1.0, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/stall"), dest, policy)
 
     # A per-read timeout alone would wait a full second after the last byte (about 1.3 s).
@@ -638,7 +639,7 @@ def test_a_server_that_never_answers_hits_the_deadline(server: TestServer, dest:
     policy = FetchPolicy(1000, timeout_seconds=0.5, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/hang"), dest, policy)
 
     assert caught.value.code == "deadline" and time.monotonic() - started < 1.5
@@ -841,3 +842,14 @@ def test_a_redirect_to_an_invalid_punycode_host_is_url_invalid(
 
     assert caught.value.code == "url_invalid"
     assert network.lookups == []
+
+
+def test_a_name_resolving_inward_is_refused_without_naming_the_address(
+    network: Network, dest: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    network.answer("intranet.test", ["10.0.0.5"])
+    with pytest.raises(FetchError) as caught:
+        fetch("http://intranet.test/", dest, STRICT)
+    assert caught.value.code == "url_blocked"
+    assert "10.0.0.5" not in caught.value.message and "private" not in caught.value.message
+    assert "10.0.0.5" in caplog.text  # the operator's log keeps the detail

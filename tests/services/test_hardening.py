@@ -74,3 +74,18 @@ def test_known_bytes_are_still_answered_for_a_user_at_the_cap(
     known = checks.check_create(user=journalist, upload=io.BytesIO(data))
 
     assert known.known and Media.objects.count() == 1
+
+
+def test_a_fetch_past_its_deadline_fails_once_as_deadline_without_a_retry(
+    journalist: User, enqueued: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from authcheck.pipeline.fetch import _Deadline
+
+    def trickling(*args: object, **kwargs: object) -> None:
+        raise _Deadline(120).expired()
+
+    monkeypatch.setattr("authcheck.pipeline.fetch.fetch", trickling)
+    check = checks.check_create(user=journalist, url="https://example.org/a.jpg").check
+    assert processing.check_process(check.pk, retry_transient=True) == "failed"
+    check.refresh_from_db()
+    assert (check.status, check.error_code, check.attempts) == ("failed", "deadline", 1)
