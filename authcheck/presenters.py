@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authcheck import selectors
-from authcheck.models import Check, CheckStage, DetectorRun, Media, Signal, Verdict
+from authcheck.models import Check, CheckStage, DetectorRun, Media, Signal, User, Verdict
 from authcheck.selectors import CheckEvidence, MediaEvidence
 
 
@@ -89,11 +89,15 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
 
 
 def check_to_dict(
-    check: Check, base: str = "", evidence: CheckEvidence | None = None
+    check: Check,
+    base: str = "",
+    evidence: CheckEvidence | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     """The full JSON of a check: status, stages, verdict, the evidence of that verdict
     (provenance, signals, similar), detector runs under way (progress) and links.
 
+    With ``viewer``, similar media on checks the viewer may not see are anonymised.
     Queries unless ``check`` comes from ``selectors.checks_with_evidence``."""
     media = check.media if check.media_id else None
     history = selectors.verdicts_of(check)
@@ -122,7 +126,11 @@ def check_to_dict(
         "provenance": evidence.report.report if evidence.report else None,
         "signals": [signal_to_dict(s) for s in evidence.signals],
         "progress": [run_to_dict(r) for r in evidence.progress],
-        "similar": list(evidence.similar),
+        "similar": (
+            selectors.similar_visible_to(viewer, evidence.similar)
+            if viewer is not None
+            else list(evidence.similar)
+        ),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),

@@ -7,7 +7,7 @@ from its prefetch (a constant number of queries per page); without it each helpe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,3 +198,31 @@ def media_evidence_for(user: User, media: Media) -> MediaEvidence:
 def media_by_sha(sha256: str) -> Media | None:
     """A known media by its SHA-256, or None."""
     return Media.objects.filter(sha256=sha256.lower()).first()
+
+
+def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A check's similar-media matches as ``user`` may see them.
+
+    A match on a check the user may not see keeps only that a match exists and how close it
+    is (distance, matched frames): no check id, no media hash. Editors see every match.
+    Queries once when there are matches to hide from a journalist.
+    """
+    ids = {m.get("check_id") for m in similar} - {None}
+    visible = (
+        set(ids)
+        if user.sees_all_checks
+        else set(
+            checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True) if ids else ()
+        )
+    )
+    return [
+        dict(m)
+        if m.get("check_id") in visible
+        else {
+            "check_id": None,
+            "sha256": None,
+            "distance": m.get("distance"),
+            "matched_frames": list(m.get("matched_frames") or ()),
+        }
+        for m in similar
+    ]

@@ -213,7 +213,9 @@ class CheckListCreateView(ApiView):
     def get(self, request: Request) -> Response:
         """List visible checks."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([presenters.check_to_dict(c) for c in page or []])
+        return self.get_paginated_response(
+            [presenters.check_to_dict(c, viewer=request.user) for c in page or []]
+        )
 
     @extend_schema(
         operation_id="checks_create",
@@ -249,7 +251,7 @@ class CheckListCreateView(ApiView):
             page_url=data["page_url"],
             note=data["note"],
         )
-        body = presenters.check_to_dict(submission.check)
+        body = presenters.check_to_dict(submission.check, viewer=request.user)
         if submission.known:
             return Response(body, status=200)
         return Response(body, status=202, headers={"Location": body["links"]["self"]})
@@ -267,7 +269,8 @@ class CheckDetailView(ApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         """A check with stages, verdict, provenance, signals and similar media."""
-        return Response(presenters.check_to_dict(_visible_check(request.user, pk)))
+        check = _visible_check(request.user, pk)
+        return Response(presenters.check_to_dict(check, viewer=request.user))
 
 
 class ReviewCreateView(ApiView):

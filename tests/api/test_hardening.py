@@ -74,3 +74,27 @@ def test_the_audit_api_shows_the_hashed_time_and_flags_a_changed_created_at(
     shown = body["events"][0]["at"]
     assert dt.datetime.fromisoformat(shown) == dt.datetime.fromisoformat(hashed_at)
     assert body["chain"]["ok"] is False and body["chain"]["first_bad_seq"] == event.seq
+
+
+def test_similar_media_of_other_users_is_anonymised_for_a_journalist_but_not_an_editor(
+    jo, ed, journalist, editor
+) -> None:
+    from authcheck.models import Check
+
+    other = CheckFactory(submitter=editor)
+    own_earlier = CheckFactory(submitter=journalist)
+    check = CheckFactory(submitter=journalist)
+    similar = [
+        {"check_id": other.pk, "sha256": "a" * 64, "distance": 4, "matched_frames": [0]},
+        {"check_id": own_earlier.pk, "sha256": "b" * 64, "distance": 9, "matched_frames": [1]},
+    ]
+    Check.objects.filter(pk=check.pk).update(similar=similar)
+
+    seen = jo.get(f"/api/v1/checks/{check.pk}").json()["similar"]
+    assert seen[0] == {"check_id": None, "sha256": None, "distance": 4, "matched_frames": [0]}
+    assert seen[1] == similar[1]
+    listed = jo.get("/api/v1/checks").json()["results"]
+    matches = [m for c in listed for m in c["similar"]]
+    assert other.pk not in [m["check_id"] for m in matches]
+    assert "a" * 64 not in json.dumps(listed)
+    assert ed.get(f"/api/v1/checks/{check.pk}").json()["similar"] == similar
