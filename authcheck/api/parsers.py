@@ -14,8 +14,6 @@ from typing import Any
 
 from rest_framework.parsers import JSONParser
 
-from authcheck.api.errors import ApiProblem
-
 # No request body of this API nests deeper than a few levels; 64 leaves room for extension data.
 MAX_JSON_DEPTH = 64
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -39,6 +37,9 @@ class BoundedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         """Parse ``stream`` as JSON unless it nests deeper than ``MAX_JSON_DEPTH``."""
+        # Imported here: DRF loads this parser while authcheck.api.errors is still importing.
+        from authcheck.api.errors import ApiProblem
+
         raw = stream.read() if stream is not None else b""
         if json_depth(raw) > MAX_JSON_DEPTH:
             raise ApiProblem(

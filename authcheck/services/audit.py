@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from authcheck.errors import AuthcheckError
-from authcheck.models import AuditEvent, User
+from authcheck.models import AuditEvent, User, Verdict
 
 logger = logging.getLogger("authcheck.audit")
 
@@ -152,6 +152,23 @@ def _key(key: Any) -> str:
 def event_hash(prev_hash: str, seq: int, body: str) -> str:
     """The chain hash of one event; the PostgreSQL trigger computes the identical value."""
     return hashlib.sha256(f"{prev_hash}|{seq}|{body}".encode()).hexdigest()
+
+
+def verdict_digest(verdict: Verdict) -> str:
+    """SHA-256 of a verdict row's content, recorded in its audit event (``verdict_sha256``) so
+    that a row edited directly in the database no longer matches the chain."""
+    content = {
+        "check_id": verdict.check_ref_id,
+        "label": verdict.label,
+        "decision": verdict.decision,
+        "summary": verdict.summary,
+        "rule": verdict.rule,
+        "versions": verdict.versions,
+        "note": verdict.note,
+        "author_id": verdict.author_id,
+        "supersedes_id": verdict.supersedes_id,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -287,6 +304,7 @@ def audit_verify(*, check_id: int | None = None, checkpoint: Path | None = None)
     if problem is None:
         walk = _walk_chain if check_id is None else _walk_check
         checked, last, problem = walk(marks, check_id)
+        problem = problem or _verdicts_problem(check_id)
     else:
         checked, last = 0, None
     status = ChainStatus(
@@ -401,6 +419,38 @@ def event_time(body: Any) -> dt.datetime | None:
 def _same_time(at: Any, created_at: dt.datetime) -> bool:
     hashed = event_time({"at": at})
     return hashed is not None and abs(hashed - created_at) <= _CREATED_AT_SKEW
+
+
+_VERDICT_ACTIONS = ("verdict.issued", "review.recorded")
+# Events written before verdict digests existed carry these fields of the row instead.
+_LEGACY_VERDICT_FIELDS = {"verdict.issued": ("label", "rule"), "review.recorded": ("decision",)}
+
+
+def _verdicts_problem(check_id: int | None) -> _Problem | None:
+    """Every verdict row (of one check, or all) against the audit event that recorded it."""
+    verdicts = Verdict.objects.order_by("pk")
+    events = AuditEvent.objects.filter(object_type="verdict", action__in=_VERDICT_ACTIONS)
+    if check_id is not None:
+        verdicts, events = verdicts.filter(check_ref_id=check_id), events.filter(check_id=check_id)
+    recorded = {e.object_id: e for e in events.only("seq", "object_id", "action", "body")}
+    for verdict in verdicts.iterator(chunk_size=1000):
+        event = recorded.get(str(verdict.pk))
+        if event is None:
+            return _Problem(None, f"verdict {verdict.pk} has no audit event")
+        if not _verdict_matches(verdict, event):
+            return _Problem(event.seq, f"verdict {verdict.pk} differs from its audited record")
+    return None
+
+
+def _verdict_matches(verdict: Verdict, event: AuditEvent) -> bool:
+    try:
+        data = json.loads(event.body).get("data") or {}
+    except (ValueError, AttributeError):
+        return False
+    if "verdict_sha256" in data:
+        return bool(data["verdict_sha256"] == verdict_digest(verdict))
+    fields = _LEGACY_VERDICT_FIELDS[event.action]
+    return all(data.get(name) == getattr(verdict, name) for name in fields)
 
 
 # --- checkpoints kept outside the database -----------------------------------------------------

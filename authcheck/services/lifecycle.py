@@ -34,7 +34,7 @@ from authcheck.models import (
     VerdictLabel,
 )
 from authcheck.pipeline.verdict import Decision
-from authcheck.services.audit import audit_record
+from authcheck.services.audit import audit_record, verdict_digest
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,10 @@ def verdict_issue(
                 object_type="verdict",
                 object_id=verdict.pk,
                 check_id=check.pk,
-                data=_verdict_audit_data(check, decision, versions, status, report, signals),
+                data={
+                    **_verdict_audit_data(check, decision, versions, status, report, signals),
+                    "verdict_sha256": verdict_digest(verdict),
+                },
             )
     except IntegrityError:
         log.info("check %s already has an automated verdict", check.pk)

@@ -89,3 +89,22 @@ def test_a_fetch_past_its_deadline_fails_once_as_deadline_without_a_retry(
     assert processing.check_process(check.pk, retry_transient=True) == "failed"
     check.refresh_from_db()
     assert (check.status, check.error_code, check.attempts) == ("failed", "deadline", 1)
+
+
+def test_a_verdict_row_changed_in_the_database_is_caught_by_audit_verify(
+    journalist: User, enqueued: list[int], settings, tmp_path: Path
+) -> None:
+    from authcheck.models import Verdict
+    from authcheck.services.audit import audit_verify
+
+    settings.AUTHCHECK_DETECTORS = ["authcheck.detectors.ai_labels.AiLabelsDetector"]
+    data = make_image(tmp_path / "v.png", size=(40, 30), color=(4, 5, 6)).read_bytes()
+    check = checks.check_create(user=journalist, upload=io.BytesIO(data)).check
+    assert processing.check_process(check.pk) == "done"
+    assert audit_verify().ok and audit_verify(check_id=check.pk).ok
+
+    Verdict.objects.filter(check_ref=check).update(label="provenance_verified")
+
+    for status in (audit_verify(), audit_verify(check_id=check.pk)):
+        assert not status.ok
+        assert "differs from its audited record" in status.reason
