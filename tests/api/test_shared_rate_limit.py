@@ -10,54 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from authcheck.models import Role, User
 from authcheck.services.tokens import token_create
-
-ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+from tests.live import database_url, gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user, host, port = db.get("USER") or "postgres", db.get("HOST") or "127.0.0.1", db["PORT"]
-    return f"postgres://{user}@{host}:{port or 5432}/{db['NAME']}"
-
-
-@contextmanager
-def _server(env: dict[str, str]) -> Iterator[str]:
-    """One gunicorn process (one sync worker) on an ephemeral loopback port."""
-    argv = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0", "-w", "1", "authcheck.wsgi"]
-    proc = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    )
-    try:
-        deadline, port = time.monotonic() + 60, None
-        while port is None and time.monotonic() < deadline and proc.stderr:
-            match = LISTENING.search(proc.stderr.readline())
-            port = match.group(1) if match else None
-        assert port, "gunicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _post(base: str, token: str) -> int:
@@ -83,7 +48,7 @@ def test_two_server_processes_share_one_submission_rate(tmp_path: Path, cache: s
     _, token = token_create(user=user, name="rate")
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "AUTHCHECK_DATA_DIR": str(tmp_path),
         "AUTHCHECK_SUBMIT_RATE": "5/min",
@@ -95,7 +60,7 @@ def test_two_server_processes_share_one_submission_rate(tmp_path: Path, cache: s
 
         RedisCache(settings.CELERY_BROKER_URL, {"KEY_PREFIX": "authcheck-cache"}).clear()
     with ExitStack() as stack:
-        servers = [stack.enter_context(_server(env)) for _ in range(2)]
+        servers = [stack.enter_context(gunicorn(env)) for _ in range(2)]
         statuses = [_post(servers[n % 2], token) for n in range(20)]
 
     assert statuses.count(429) == 15, statuses
