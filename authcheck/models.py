@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from authcheck.pipeline.verdict import ReportState
 
@@ -364,7 +365,9 @@ class AuditEvent(models.Model):
     """
 
     seq = models.BigIntegerField(unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The same instant as the body's hashed "at" (the audit writer sets both); the verifier
+    # compares them, so this copy cannot be changed unnoticed.
+    created_at = models.DateTimeField(default=timezone.now)
     actor = models.CharField(max_length=150)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=40)

@@ -19,6 +19,7 @@ from authcheck.models import (
     Verdict,
 )
 from authcheck.selectors import CheckEvidence, MediaEvidence
+from authcheck.services.audit import event_time
 
 
 def _iso(value: Any) -> str | None:
@@ -105,11 +106,15 @@ def links_for(check: Check, base: str = "") -> dict[str, str]:
 
 
 def check_to_dict(
-    check: Check, base: str = "", evidence: CheckEvidence | None = None
+    check: Check,
+    base: str = "",
+    evidence: CheckEvidence | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     """The full JSON of a check: status, stages, verdict, the evidence of that verdict
     (provenance, signals, similar), detector runs under way (progress) and links.
 
+    With ``viewer``, similar media on checks the viewer may not see are anonymised.
     Queries unless ``check`` comes from ``selectors.checks_with_evidence``."""
     media = check.media if check.media_id else None
     history = selectors.verdicts_of(check)
@@ -142,7 +147,11 @@ def check_to_dict(
         "provenance": evidence.report.report if evidence.report else None,
         "signals": [signal_to_dict(s) for s in evidence.signals],
         "progress": [run_to_dict(r) for r in evidence.progress],
-        "similar": list(evidence.similar),
+        "similar": (
+            selectors.similar_visible_to(viewer, evidence.similar)
+            if viewer is not None
+            else list(evidence.similar)
+        ),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
@@ -182,9 +191,10 @@ def me_to_dict(user: User, token: ApiToken, *, can_submit: bool) -> dict[str, An
 def audit_event_to_dict(event: AuditEvent) -> dict[str, Any]:
     """One audit event as the API and signed reports show it (``data`` from its body)."""
     body = json.loads(event.body)
+    at = event_time(body)  # the hashed time, not the unhashed column copy
     return {
         "seq": event.seq,
-        "at": event.created_at.isoformat(),
+        "at": at.isoformat() if at else None,
         "actor": event.actor,
         "action": event.action,
         "object_type": event.object_type,

@@ -7,7 +7,7 @@ from its prefetch (a constant number of queries per page); without it each helpe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,3 +214,31 @@ def webhooks_of(user: User) -> QuerySet[Webhook]:
 def deliveries_recent(webhook: Webhook, limit: int = 20) -> list[WebhookDelivery]:
     """The newest ``limit`` deliveries of a webhook (one query)."""
     return list(webhook.deliveries.order_by("-pk")[:limit])
+
+
+def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A check's similar-media matches as ``user`` may see them.
+
+    A match on a check the user may not see keeps only that a match exists and how close it
+    is (distance, matched frames): no check id, no media hash. Editors see every match.
+    Queries once when there are matches to hide from a journalist.
+    """
+    ids = {m.get("check_id") for m in similar} - {None}
+    visible = (
+        set(ids)
+        if user.sees_all_checks
+        else set(
+            checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True) if ids else ()
+        )
+    )
+    return [
+        dict(m)
+        if m.get("check_id") in visible
+        else {
+            "check_id": None,
+            "sha256": None,
+            "distance": m.get("distance"),
+            "matched_frames": list(m.get("matched_frames") or ()),
+        }
+        for m in similar
+    ]

@@ -92,7 +92,8 @@ if AUTHCHECK_ENVIRONMENT == "production":
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Django's test runner adds "testserver" itself; production never answers to it.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "authcheck.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "authcheck.api.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -245,7 +247,9 @@ AUTHCHECK_MAX_IMAGE_PIXELS = env_int("AUTHCHECK_MAX_IMAGE_PIXELS", 50_000_000)
 AUTHCHECK_MAX_ATTEMPTS = env_int("AUTHCHECK_MAX_ATTEMPTS", 3)
 # Unfinished (queued or running) checks one user may have; more submissions get 429 queue_full.
 AUTHCHECK_MAX_PENDING_PER_USER = env_int("AUTHCHECK_MAX_PENDING_PER_USER", 200)
-AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 900)
+# A running check's lease, renewed by a heartbeat every third of it while its worker lives: the
+# sweeper re-enqueues the work of a killed worker once it lapses (about a minute).
+AUTHCHECK_LEASE_SECONDS = env_int("AUTHCHECK_LEASE_SECONDS", 60)
 AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 # Key for the HMAC on audit checkpoints; kept apart from SECRET_KEY so rotating one does not
 # invalidate the other (falls back to SECRET_KEY when unset).
@@ -308,13 +312,40 @@ AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT
 AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
+    "sweep-expired-leases": {
+        "task": "authcheck.tasks.sweep_task",
+        "schedule": float(env_int("AUTHCHECK_SWEEP_SECONDS", 60)),
+    },
     "webhook-deliveries-due": {"task": "authcheck.tasks.webhook_sweep_task", "schedule": 60.0},
     "reverify": {
         "task": "authcheck.tasks.reverify_task",
         "schedule": float(AUTHCHECK_REVERIFY_INTERVAL_SECONDS),
     },
 }
+
+# --- cache: throttle counters shared by every process and pod ------------------------------
+
+
+def _caches() -> dict[str, dict[str, object]]:
+    """Redis when AUTHCHECK_CACHE_URL or a Redis broker is set; otherwise a file cache in the
+    data directory, which every process of the embedded default (one host) shares. Never
+    Django's per-process memory cache: each gunicorn worker would count rates on its own."""
+    url = env_str("AUTHCHECK_CACHE_URL")
+    if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        url = CELERY_BROKER_URL
+    if url:
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"default": {**backend, "KEY_PREFIX": "authcheck-cache"}}
+    location = DATA_DIR / "cache"
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(location),
+        }
+    }
+
+
+CACHES = _caches()
 
 # --- REST API ------------------------------------------------------------------------------
 
@@ -328,7 +359,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "authcheck.api.errors.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "authcheck.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],

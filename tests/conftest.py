@@ -47,6 +47,14 @@ def _isolated_media(settings, tmp_path: Path) -> None:
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
     settings.AUTHCHECK_REPORT_KEY_FILE = tmp_path / "report-signing-key.pem"
     (tmp_path / "tmp").mkdir()
+    # The configured cache is shared (Redis or a file cache that outlives the run): throttle
+    # counters of one test or run must not leak into the next, so each test gets its own.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
 
 
 @pytest.fixture

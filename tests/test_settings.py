@@ -21,3 +21,32 @@ def test_tasks_are_acknowledged_late_one_at_a_time_as_json() -> None:
 
 def test_debug_is_off_by_default() -> None:
     assert settings.DEBUG is False
+
+
+def _caches_with(monkeypatch, **env: str) -> dict:
+    import importlib
+
+    import authcheck.settings as module
+
+    for name in ("AUTHCHECK_CACHE_URL", "CELERY_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        return importlib.reload(module).CACHES["default"]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+
+
+def test_the_cache_is_shared_redis_when_configured_or_a_file_cache_never_per_process(
+    monkeypatch,
+) -> None:
+    redis = "django.core.cache.backends.redis.RedisCache"
+    assert _caches_with(monkeypatch, AUTHCHECK_CACHE_URL="redis://c:6379/2")["LOCATION"] == (
+        "redis://c:6379/2"
+    )
+    broker = _caches_with(monkeypatch, CELERY_BROKER_URL="redis://b:6379/0")
+    assert (broker["BACKEND"], broker["LOCATION"]) == (redis, "redis://b:6379/0")
+    embedded = _caches_with(monkeypatch)
+    assert embedded["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"

@@ -32,7 +32,7 @@ from rest_framework import fields as drf_fields
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,7 @@ from authcheck.api import serializers as s
 from authcheck.api.cors import cors_headers, is_preflight
 from authcheck.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem
 from authcheck.api.filters import CheckFilter
+from authcheck.api.parsers import BoundedJSONParser
 from authcheck.api.permissions import (
     SUBMITTERS,
     CanReview,
@@ -207,7 +208,7 @@ class CheckListCreateView(ApiView):
     """``GET /checks`` (filtered, paginated) and ``POST /checks``."""
 
     permission_classes = [CanSubmitOrRead]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
     filter_backends = [DjangoFilterBackend]
     filterset_class = CheckFilter
     pagination_class = CheckPagination
@@ -234,7 +235,9 @@ class CheckListCreateView(ApiView):
     def get(self, request: Request) -> Response:
         """List visible checks."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([presenters.check_to_dict(c) for c in page or []])
+        return self.get_paginated_response(
+            [presenters.check_to_dict(c, viewer=request.user) for c in page or []]
+        )
 
     @extend_schema(
         operation_id="checks_create",
@@ -282,7 +285,7 @@ class CheckListCreateView(ApiView):
             page_only=data["page_only"],
             evidence=evidence_prepare(evidence) if evidence else None,
         )
-        body = presenters.check_to_dict(submission.check)
+        body = presenters.check_to_dict(submission.check, viewer=request.user)
         if submission.known:
             return Response(body, status=200)
         return Response(body, status=202, headers={"Location": body["links"]["self"]})
@@ -300,14 +303,15 @@ class CheckDetailView(ApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         """A check with stages, verdict, provenance, signals and similar media."""
-        return Response(presenters.check_to_dict(_visible_check(request.user, pk)))
+        check = _visible_check(request.user, pk)
+        return Response(presenters.check_to_dict(check, viewer=request.user))
 
 
 class ReviewCreateView(ApiView):
     """``POST /checks/{id}/reviews``."""
 
     permission_classes = [CanReview]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="checks_reviews_create",

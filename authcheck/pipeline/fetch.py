@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import socket
 import ssl
@@ -39,6 +40,8 @@ import idna
 from authcheck.errors import FetchError, TransientFetchError
 from authcheck.pipeline import netaddr
 from authcheck.pipeline.hashing import random_name
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "authcheck/0.1 (+media verification)"
 MAX_URL_LENGTH = 2048
@@ -141,7 +144,21 @@ def _ascii_name(name: str) -> str:
         raise _invalid("the host name is malformed")
     if any(not set(label) <= _ASCII_LABEL_CHARS for label in labels):
         raise _invalid("the host name contains characters a DNS name cannot")
+    if any(label.startswith("xn--") and not _valid_a_label(label) for label in labels):
+        raise _invalid("the host name is not a valid internationalised name")
     return name
+
+
+def _valid_a_label(label: str) -> bool:
+    """Whether an ``xn--`` label decodes to a valid IDNA name that encodes back to itself.
+
+    An invalid one (``xn--localhost``) would otherwise pass here and fail later, inside the
+    HTTP client or the resolver, with the codec's own error text.
+    """
+    try:
+        return idna.encode(idna.decode(label)).decode("ascii") == label
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
 
 
 def _name_host(text: str, policy: FetchPolicy) -> str:
@@ -227,8 +244,10 @@ class _Deadline:
             raise self.expired()
         return left if timeout is None else min(timeout, left)
 
-    def expired(self) -> TransientFetchError:
-        return TransientFetchError(
+    def expired(self) -> FetchError:
+        # Permanent: retrying a server that trickles or stalls past the whole deadline would
+        # only tie a worker up for several more deadlines (issue 9).
+        return FetchError(
             f"the download did not finish within {self.seconds:g} seconds", code="deadline"
         )
 
@@ -319,9 +338,11 @@ class _PinnedBackend(httpcore.NetworkBackend):
             # One bad record refuses the host: the OS might otherwise pick it on a retry.
             reason = netaddr.blocked_reason(address, allow_loopback=self._allow_loopback)
             if reason:
+                # The user sees that the address is not allowed, never what an internal name
+                # resolves to; operators get the detail in the log.
+                log.warning("refused %s: it resolves to %s (%s)", host, address, reason)
                 raise FetchError(
-                    f"{host} resolves to {address}, a non-public address ({reason})",
-                    code="url_blocked",
+                    f"{host} resolves to an address that is not allowed", code="url_blocked"
                 )
         return addresses
 
@@ -377,15 +398,17 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
-def _client(policy: FetchPolicy, deadline: _Deadline) -> httpx.Client:
+def _client(policy: FetchPolicy, deadline: _Deadline) -> tuple[httpx.Client, httpx.BaseTransport]:
     backend = _PinnedBackend(deadline, policy.allow_loopback)
-    return httpx.Client(
-        transport=_PinnedTransport(backend, _ssl_context()),
+    transport = _PinnedTransport(backend, _ssl_context())
+    client = httpx.Client(
+        transport=transport,
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(policy.timeout_seconds),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", "Accept": "*/*"},
     )
+    return client, transport
 
 
 # --- the fetch ------------------------------------------------------------------------------
@@ -398,6 +421,9 @@ def _translated_errors(deadline: _Deadline) -> Iterator[None]:
         yield
     except httpx.TimeoutException as exc:
         raise deadline.expired() from exc
+    except httpx.InvalidURL as exc:
+        # Not an HTTPError; every URL is validated before use, so this is a last line only.
+        raise _invalid("the URL cannot be fetched") from exc
     except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         raise TransientFetchError(
             f"the connection failed: {exc}", code="fetch_connection_failed"
@@ -427,13 +453,15 @@ def _next_hop(current: str, response: httpx.Response, policy: FetchPolicy) -> st
 
 
 def _open(
-    client: httpx.Client, url: str, policy: FetchPolicy
+    client: httpx.Client, transport: httpx.BaseTransport, url: str, policy: FetchPolicy
 ) -> tuple[httpx.Response, str, tuple[str, ...]]:
     """Send the request, following redirects by hand; returns the final streamed response."""
     current = url
     redirects: list[str] = []
     while True:
-        response = client.send(client.build_request("GET", current), stream=True)
+        # The transport is called directly: httpx's client would parse the Location itself to
+        # build its own next request, and fail on data:/javascript: targets before ours checks.
+        response = transport.handle_request(client.build_request("GET", current))
         if response.status_code not in REDIRECT_STATUSES:
             return response, current, tuple(redirects)
         response.close()
@@ -484,8 +512,10 @@ def fetch(url: str, dest_dir: Path, policy: FetchPolicy) -> Fetched:
     deadline = _Deadline(policy.timeout_seconds)
     dest = Path(dest_dir) / random_name()
     try:
-        with _client(policy, deadline) as client, _translated_errors(deadline):
-            response, final_url, redirects = _open(client, validate_url(url, policy), policy)
+        client, transport = _client(policy, deadline)
+        with client, _translated_errors(deadline):
+            start = validate_url(url, policy)
+            response, final_url, redirects = _open(client, transport, start, policy)
             try:
                 _check_status(response)
                 _check_declared_size(response, policy)
@@ -539,7 +569,8 @@ def post(url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) ->
     """
     deadline = _Deadline(policy.timeout_seconds)
     target = validate_url(url, policy)
-    with _client(policy, deadline) as client, _translated_errors(deadline):
+    client, _transport = _client(policy, deadline)
+    with client, _translated_errors(deadline):
         request = client.build_request("POST", target, content=body, headers=headers)
         response = client.send(request, stream=True)
         try:

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from authcheck.errors import AuthcheckError
-from authcheck.models import AuditEvent, User
+from authcheck.models import AuditEvent, User, Verdict
 
 logger = logging.getLogger("authcheck.audit")
 
@@ -50,7 +50,11 @@ _ROW_FIELDS = (
     "object_type",
     "object_id",
     "check_id",
+    "created_at",
 )
+# ``created_at`` is a copy of the body's hashed ``at``: written as the same value since issue 9;
+# events written before were stamped by the ORM moments after ``at``, so a small skew is allowed.
+_CREATED_AT_SKEW = dt.timedelta(seconds=2)
 _COLUMN_LIMITS = {"actor": 150, "action": 60, "object_type": 40, "object_id": 64}
 
 
@@ -150,6 +154,23 @@ def event_hash(prev_hash: str, seq: int, body: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{seq}|{body}".encode()).hexdigest()
 
 
+def verdict_digest(verdict: Verdict) -> str:
+    """SHA-256 of a verdict row's content, recorded in its audit event (``verdict_sha256``) so
+    that a row edited directly in the database no longer matches the chain."""
+    content = {
+        "check_id": verdict.check_ref_id,
+        "label": verdict.label,
+        "decision": verdict.decision,
+        "summary": verdict.summary,
+        "rule": verdict.rule,
+        "versions": verdict.versions,
+        "note": verdict.note,
+        "author_id": verdict.author_id,
+        "supersedes_id": verdict.supersedes_id,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 
@@ -175,10 +196,9 @@ def audit_record(
     columns = _columns(actor=actor, action=action, object_type=object_type, object_id=object_id)
     if check_id is not None and (isinstance(check_id, bool) or not isinstance(check_id, int)):
         raise AuditError("check_id must be an integer or None", code="audit_field")
-    body = canonical_json(
-        {**columns, "check_id": check_id, "data": data or {}, "at": timezone.now()}
-    )
-    event = AuditEvent(check_id=check_id, body=body, **columns)
+    now = timezone.now()
+    body = canonical_json({**columns, "check_id": check_id, "data": data or {}, "at": now})
+    event = AuditEvent(check_id=check_id, body=body, created_at=now, **columns)
     if connection.vendor == "postgresql":
         return _insert_chained_by_trigger(event, alias)
     return _insert_chained_here(event, alias)
@@ -259,6 +279,7 @@ class _Row(NamedTuple):
     object_type: str
     object_id: str
     check_id: int | None
+    created_at: dt.datetime
 
 
 class _Problem(NamedTuple):
@@ -283,6 +304,7 @@ def audit_verify(*, check_id: int | None = None, checkpoint: Path | None = None)
     if problem is None:
         walk = _walk_chain if check_id is None else _walk_check
         checked, last, problem = walk(marks, check_id)
+        problem = problem or _verdicts_problem(check_id)
     else:
         checked, last = 0, None
     status = ChainStatus(
@@ -380,7 +402,55 @@ def _column_mismatch(row: _Row) -> str | None:
     for name in ("actor", "action", "object_type", "object_id", "check_id"):
         if body.get(name) != getattr(row, name):
             return name
+    if not _same_time(body.get("at"), row.created_at):
+        return "created_at"
     return None
+
+
+def event_time(body: Any) -> dt.datetime | None:
+    """The hashed time of an event (its body's ``at``), or None if the body has none."""
+    text = body.get("at") if isinstance(body, dict) else None
+    try:
+        return dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _same_time(at: Any, created_at: dt.datetime) -> bool:
+    hashed = event_time({"at": at})
+    return hashed is not None and abs(hashed - created_at) <= _CREATED_AT_SKEW
+
+
+_VERDICT_ACTIONS = ("verdict.issued", "review.recorded")
+# Events written before verdict digests existed carry these fields of the row instead.
+_LEGACY_VERDICT_FIELDS = {"verdict.issued": ("label", "rule"), "review.recorded": ("decision",)}
+
+
+def _verdicts_problem(check_id: int | None) -> _Problem | None:
+    """Every verdict row (of one check, or all) against the audit event that recorded it."""
+    verdicts = Verdict.objects.order_by("pk")
+    events = AuditEvent.objects.filter(object_type="verdict", action__in=_VERDICT_ACTIONS)
+    if check_id is not None:
+        verdicts, events = verdicts.filter(check_ref_id=check_id), events.filter(check_id=check_id)
+    recorded = {e.object_id: e for e in events.only("seq", "object_id", "action", "body")}
+    for verdict in verdicts.iterator(chunk_size=1000):
+        event = recorded.get(str(verdict.pk))
+        if event is None:
+            return _Problem(None, f"verdict {verdict.pk} has no audit event")
+        if not _verdict_matches(verdict, event):
+            return _Problem(event.seq, f"verdict {verdict.pk} differs from its audited record")
+    return None
+
+
+def _verdict_matches(verdict: Verdict, event: AuditEvent) -> bool:
+    try:
+        data = json.loads(event.body).get("data") or {}
+    except (ValueError, AttributeError):
+        return False
+    if "verdict_sha256" in data:
+        return bool(data["verdict_sha256"] == verdict_digest(verdict))
+    fields = _LEGACY_VERDICT_FIELDS[event.action]
+    return all(data.get(name) == getattr(verdict, name) for name in fields)
 
 
 # --- checkpoints kept outside the database -----------------------------------------------------

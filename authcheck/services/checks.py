@@ -62,11 +62,18 @@ class Submission:
     known: bool
 
 
-def _store_upload(fileobj: IO[bytes]) -> Media:
-    """Stream an upload to disk hashing it once; refuse non-media before anything is kept."""
+def _store_upload(fileobj: IO[bytes], user: User, *, capped: bool) -> Media:
+    """Stream an upload to disk hashing it once; refuse non-media before anything is kept.
+
+    With ``capped``, a user at the pending cap may only submit bytes already stored (they can
+    still be answered from known results); new bytes are refused here, before adoption, so a
+    refused submission never adds to the disk.
+    """
     stored = upload_to_temp(fileobj)
     try:
         sniffed = hashing.sniff(stored.path)
+        if capped and not Media.objects.filter(sha256=stored.sha256).exists():
+            _pending_cap_enforce(user, None)
     except AuthcheckError:
         stored.path.unlink(missing_ok=True)
         raise
@@ -124,7 +131,7 @@ def check_create(
     else:
         assert upload is not None
         started = timezone.now()
-        media = _store_upload(upload)
+        media = _store_upload(upload, user, capped=enqueue)
         done = {"hash": (started, timezone.now(), "hashed while the upload was stored")}
         fields.update(
             source_type=source_type or SourceType.UPLOAD,
@@ -172,15 +179,16 @@ def _extension_fields(check: Check) -> dict[str, Any]:
     return extra
 
 
-def _pending_cap_enforce(user: User, check: Check) -> None:
+def _pending_cap_enforce(user: User, check: Check | None) -> None:
     """Refuse (rolling the new check back) when the user already has too many unfinished
-    checks. The user's row is locked first, so parallel submissions count one at a time."""
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    pending = (
-        Check.objects.filter(submitter=user, status__in=(CheckStatus.QUEUED, CheckStatus.RUNNING))
-        .exclude(pk=check.pk)
-        .count()
+    checks. Inside a transaction the user's row is locked first, so parallel submissions count
+    one at a time; ``check`` (the new one, if created yet) is not counted."""
+    if transaction.get_connection().in_atomic_block:
+        User.objects.select_for_update().filter(pk=user.pk).first()
+    unfinished = Check.objects.filter(
+        submitter=user, status__in=(CheckStatus.QUEUED, CheckStatus.RUNNING)
     )
+    pending = (unfinished.exclude(pk=check.pk) if check else unfinished).count()
     limit = settings.AUTHCHECK_MAX_PENDING_PER_USER
     if pending >= limit:
         raise AuthcheckError(

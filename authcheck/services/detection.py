@@ -29,6 +29,7 @@ from authcheck.pipeline import frames as frames_stage
 from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.metadata import EmbeddedMetadata
 from authcheck.registry import detector_get, detectors_for
+from authcheck.services.lifecycle import check_lease_heartbeat
 from authcheck.services.media import media_path
 from authcheck.telemetry import detector_report
 
@@ -219,7 +220,9 @@ def detector_task_run(check_id: int, name: str) -> None:
     """Run one detector for the media of a check (the body of a fan-out task)."""
     media = Media.objects.filter(checks__pk=check_id).first()
     if media is not None:
-        detector_run(media, name)
+        # The check waits on this run: its lease lives while this detector's worker does.
+        with check_lease_heartbeat(check_id):
+            detector_run(media, name)
 
 
 def detector_timed_out(check_id: int, name: str) -> None:

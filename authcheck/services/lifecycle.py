@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from authcheck.errors import AuthcheckError
 from authcheck.jsonsafe import clean_text
 from authcheck.models import (
     Check,
@@ -35,7 +37,7 @@ from authcheck.models import (
     WebhookEvent,
 )
 from authcheck.pipeline.verdict import Decision
-from authcheck.services.audit import audit_record
+from authcheck.services.audit import audit_record, verdict_digest
 from authcheck.services.webhooks import event_emit
 from authcheck.telemetry import stage_report
 
@@ -124,6 +126,57 @@ def check_claim(check_id: int) -> Check | None:
             data={"attempt": check.attempts, "worker": check.claimed_by},
         )
     return check
+
+
+def check_lease_renew(
+    check_id: int, owner: str | None = None, *, seconds: float | None = None
+) -> bool:
+    """Extend a running check's lease to ``seconds`` (default ``AUTHCHECK_LEASE_SECONDS``) from
+    now; False when the check is no longer running (or, with ``owner``, no longer claimed by
+    that worker)."""
+    span = settings.AUTHCHECK_LEASE_SECONDS if seconds is None else seconds
+    lease = timezone.now() + timedelta(seconds=span)
+    running = Check.objects.filter(pk=check_id, status=CheckStatus.RUNNING)
+    if owner is not None:
+        running = running.filter(claimed_by=owner)
+    return bool(running.update(lease_expires_at=lease))
+
+
+def _beat(check_id: int, owner: str | None, stop: threading.Event) -> None:
+    """The heartbeat thread: renew every third of the lease until stopped or the claim is gone.
+
+    A renewal that fails (database briefly away) is logged and retried at the next beat; the
+    lease only lapses when this process stops beating, which is the point.
+    """
+    interval = max(settings.AUTHCHECK_LEASE_SECONDS / 3, 0.2)
+    try:
+        while not stop.wait(interval):
+            try:
+                if not check_lease_renew(check_id, owner):
+                    return
+            except DatabaseError:
+                log.warning("could not renew the lease of check %s", check_id, exc_info=True)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+@contextmanager
+def check_lease_heartbeat(check_id: int, owner: str | None = None) -> Iterator[None]:
+    """Keep a running check's lease alive while the body runs in this (living) process.
+
+    Leases are short (``AUTHCHECK_LEASE_SECONDS``, a minute by default), so the sweeper finds
+    the work of a killed worker within about a minute instead of after a long fixed lease.
+    """
+    stop = threading.Event()
+    beater = threading.Thread(
+        target=_beat, args=(check_id, owner, stop), name=f"lease-{check_id}", daemon=True
+    )
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join(timeout=5)
 
 
 def check_release(check: Check, reason: str) -> None:
@@ -224,10 +277,18 @@ def stage(check: Check, name: str, *, close: bool = True) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        stage_end(check, name, StageState.FAILED, str(exc))
+        stage_end(check, name, StageState.FAILED, _stage_reason(exc))
         raise
     if close:
         stage_end(check, name)
+
+
+def _stage_reason(exc: BaseException) -> str:
+    """What a failed stage shows: our own errors' messages; never an unexpected one's text
+    (library exceptions can carry hosts, paths or codec internals; the log has them)."""
+    if isinstance(exc, AuthcheckError):
+        return exc.message
+    return "an internal error stopped this stage; it was logged"
 
 
 def stage_skip(check: Check, name: str, reason: str) -> None:
@@ -334,7 +395,10 @@ def verdict_issue(
                 object_type="verdict",
                 object_id=verdict.pk,
                 check_id=check.pk,
-                data=_verdict_audit_data(check, decision, versions, status, report, signals),
+                data={
+                    **_verdict_audit_data(check, decision, versions, status, report, signals),
+                    "verdict_sha256": verdict_digest(verdict),
+                },
             )
             _finished_emit(check, verdict, status)
     except IntegrityError:

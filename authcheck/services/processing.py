@@ -70,7 +70,14 @@ def check_process(check_id: int, *, retry_transient: bool = True, inline: bool =
         _fail(check, _poison(check))
         return "failed"
     try:
-        return _examine(check, inline=inline)
+        with lifecycle.check_lease_heartbeat(check.pk, check.claimed_by):
+            outcome = _examine(check, inline=inline)
+        if outcome == "waiting":
+            # Detector tasks renew the lease once they run; until then it must outlast their
+            # wait in the queue (about one detector's time limit), or the sweeper re-runs the
+            # check while its fan-out is merely queued.
+            lifecycle.check_lease_renew(check.pk, check.claimed_by, seconds=_fanout_lease())
+        return outcome
     except TransientFetchError as exc:
         if retry_transient:
             lifecycle.check_release(check, f"transient fetch error: {exc.message}")
@@ -89,6 +96,10 @@ def check_process(check_id: int, *, retry_transient: bool = True, inline: bool =
             ),
         )
     return "failed"
+
+
+def _fanout_lease() -> int:
+    return settings.AUTHCHECK_LEASE_SECONDS + settings.AUTHCHECK_DETECTOR_TIME_LIMIT
 
 
 def _examine(check: Check, *, inline: bool) -> str:

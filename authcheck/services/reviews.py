@@ -7,7 +7,7 @@ from django.db import transaction
 from authcheck.errors import AuthcheckError
 from authcheck.models import Check, ReviewDecision, Role, User, Verdict
 from authcheck.selectors import verdict_current
-from authcheck.services.audit import actor_of, audit_record
+from authcheck.services.audit import actor_of, audit_record, verdict_digest
 
 
 def review_record(*, check: Check, user: User, decision: str, note: str) -> Verdict:
@@ -48,6 +48,7 @@ def review_record(*, check: Check, user: User, decision: str, note: str) -> Verd
                 "decision": decision,
                 "note": verdict.note,
                 "supersedes": current.pk if current else None,
+                "verdict_sha256": verdict_digest(verdict),
             },
         )
     return verdict

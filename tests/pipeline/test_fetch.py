@@ -526,7 +526,7 @@ def test_a_resolver_that_hangs_is_bounded_by_the_deadline(network: Network, dest
     policy = FetchPolicy(1000, timeout_seconds=0.3, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch("http://slow.test/", dest, policy)
 
     assert caught.value.code == "deadline" and time.monotonic() - started < 1.0
@@ -598,11 +598,12 @@ def test_a_trickling_server_hits_the_overall_deadline(server: TestServer, dest: 
     policy = FetchPolicy(1000, timeout_seconds=1.0, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/slow"), dest, policy)
     elapsed = time.monotonic() - started
 
     assert caught.value.code == "deadline"
+    assert not isinstance(caught.value, TransientFetchError)  # permanent: never retried
     assert 0.9 <= elapsed < 2.0  # not one read timeout per byte
     assert _leftovers(dest) == []
 
@@ -625,7 +626,7 @@ def test_a_read_that_stalls_near_the_deadline_stops_at_the_deadline(
     policy = FetchPolicy(1000, timeout_seconds=1.0, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/stall"), dest, policy)
 
     # A per-read timeout alone would wait a full second after the last byte (about 1.3 s).
@@ -638,7 +639,7 @@ def test_a_server_that_never_answers_hits_the_deadline(server: TestServer, dest:
     policy = FetchPolicy(1000, timeout_seconds=0.5, max_redirects=5, allow_loopback=True)
 
     started = time.monotonic()
-    with pytest.raises(TransientFetchError) as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(server.url("/hang"), dest, policy)
 
     assert caught.value.code == "deadline" and time.monotonic() - started < 1.5
@@ -788,3 +789,67 @@ def test_an_untrusted_certificate_is_a_tls_failure(
         fetch(srv.url("/img", host="media.test", scheme="https"), dest, LOOPBACK)
 
     assert caught.value.code == "tls_error" and srv.requests == []
+
+
+# --- regressions from the outside attack (issue 9) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "data:text/html,<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "mailto:someone@example.org",
+        "about:blank",
+        "ws://example.org/",
+    ],
+)
+def test_a_redirect_to_a_non_http_scheme_is_url_scheme_not_an_internal_error(
+    server: TestServer, network: Network, dest: Path, location: str
+) -> None:
+    server.redirect("/go", location)
+
+    with pytest.raises(FetchError) as caught:
+        fetch(server.url("/go"), dest, LOOPBACK)
+
+    assert caught.value.code == "url_scheme"
+    assert network.connects == [("127.0.0.1", server.port)]
+    assert _leftovers(dest) == []
+
+
+@pytest.mark.parametrize(
+    "host", ["xn--localhost", "xn--a", "xn--ls8h-", "xn--zz-.example", "a.xn--.example"]
+)
+def test_invalid_punycode_host_names_are_url_invalid_at_validation(host: str) -> None:
+    with pytest.raises(FetchError) as caught:
+        validate_url(f"http://{host}/", STRICT)
+    assert caught.value.code == "url_invalid"
+    assert "idna" not in caught.value.message.lower() or "codec" not in caught.value.message
+
+
+def test_valid_punycode_host_names_still_pass() -> None:
+    assert validate_url("http://xn--bcher-kva.example/", STRICT) == "http://xn--bcher-kva.example/"
+    assert validate_url("http://b\u00fccher.example/", STRICT) == "http://xn--bcher-kva.example/"
+
+
+def test_a_redirect_to_an_invalid_punycode_host_is_url_invalid(
+    server: TestServer, network: Network, dest: Path
+) -> None:
+    server.redirect("/go", "http://xn--localhost/")
+
+    with pytest.raises(FetchError) as caught:
+        fetch(server.url("/go"), dest, LOOPBACK)
+
+    assert caught.value.code == "url_invalid"
+    assert network.lookups == []
+
+
+def test_a_name_resolving_inward_is_refused_without_naming_the_address(
+    network: Network, dest: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    network.answer("intranet.test", ["10.0.0.5"])
+    with pytest.raises(FetchError) as caught:
+        fetch("http://intranet.test/", dest, STRICT)
+    assert caught.value.code == "url_blocked"
+    assert "10.0.0.5" not in caught.value.message and "private" not in caught.value.message
+    assert "10.0.0.5" in caplog.text  # the operator's log keeps the detail

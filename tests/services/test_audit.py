@@ -595,3 +595,32 @@ def test_arbitrary_json_round_trips_and_any_one_byte_change_is_caught(
         tamper(f"UPDATE {TABLE} SET body = %s WHERE seq = 1", [body])
         assert audit_verify().first_bad_seq == 1
         transaction.set_rollback(True)
+
+
+# --- issue 9: every column of an event is covered ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_created_at_column_is_the_hashed_time_of_the_event() -> None:
+    (event,) = record(1)
+    assert stored(event.seq).created_at == dt.datetime.fromisoformat(json.loads(event.body)["at"])
+
+
+@pytest.mark.django_db
+def test_a_changed_created_at_is_named_by_the_full_walk_and_by_the_check() -> None:
+    record(3, check_id=7)
+    moved = stored(2).created_at - dt.timedelta(days=3)
+    tamper(f"UPDATE {TABLE} SET created_at = %s WHERE seq = %s", [moved, 2])
+    for status in (audit_verify(), audit_verify(check_id=7)):
+        assert (status.ok, status.first_bad_seq) == (False, 2)
+        assert status.reason == "column created_at differs from the hashed body"
+
+
+@pytest.mark.django_db
+def test_a_check_id_moved_to_another_check_breaks_that_checks_chain_status() -> None:
+    record(2, check_id=7)
+    record(1, check_id=8)
+    tamper(f"UPDATE {TABLE} SET check_id = %s WHERE seq = %s", [8, 1])
+    status = audit_verify(check_id=8)
+    assert (status.ok, status.first_bad_seq) == (False, 1)
+    assert status.reason == "column check_id differs from the hashed body"

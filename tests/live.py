@@ -1,0 +1,48 @@
+"""Real server processes for tests that need more than Django's test client (two processes,
+raw HTTP framing): gunicorn on an ephemeral loopback port against the test database."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL for a server process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user, host, port = db.get("USER") or "postgres", db.get("HOST") or "127.0.0.1", db["PORT"]
+    return f"postgres://{user}@{host}:{port or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[str]:
+    """One gunicorn process (one sync worker) on an ephemeral loopback port."""
+    argv = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0", "-w", "1", "authcheck.wsgi"]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    try:
+        deadline, port = time.monotonic() + 60, None
+        while port is None and time.monotonic() < deadline and proc.stderr:
+            match = LISTENING.search(proc.stderr.readline())
+            port = match.group(1) if match else None
+        assert port, "gunicorn did not start"
+        # Keep reading its log so a chatty server never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in proc.stderr or ()], daemon=True).start()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
