@@ -23,6 +23,7 @@ from typing import Any
 import c2pa
 
 from authcheck.jsonsafe import json_safe
+from authcheck.pipeline import iptc, rubric
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +32,13 @@ SETTINGS_REVISION = "1"
 MAX_INGREDIENT_DEPTH = 16
 MAX_INGREDIENTS = 500
 
-# IPTC digital source types that declare generation or compositing by AI or algorithms.
-AI_SOURCE_TYPES = frozenset(
-    {
-        "trainedAlgorithmicMedia",
-        "compositeWithTrainedAlgorithmicMedia",
-        "algorithmicMedia",
-        "compositeSynthetic",
-    }
-)
 _SUCCESS_SUFFIXES = (".match", ".validated", ".trusted", ".insideValidity", ".skipped")
 _UNTRUSTED = "signingCredential.untrusted"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s+([A-Za-z0-9+/=\s]+?)-----END \1-----")
 _STATES = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}
 
 
-def _normalise_pem(text: str) -> str:
+def normalise_pem(text: str) -> str:
     """Canonical form of a PEM bundle: unique blocks, whitespace removed, sorted."""
     blocks = {
         (kind.decode(), re.sub(rb"\s+", b"", body).decode())
@@ -70,8 +62,8 @@ class TrustConfig:
         """SHA-256 over the normalised configuration, recorded on every report."""
         payload = json.dumps(
             {
-                "anchors": _normalise_pem(self.anchors_pem),
-                "allowed": _normalise_pem(self.allowed_pem),
+                "anchors": normalise_pem(self.anchors_pem),
+                "allowed": normalise_pem(self.allowed_pem),
                 "max_manifest_mb": self.max_manifest_mb,
                 "settings": SETTINGS_REVISION,
             },
@@ -99,6 +91,7 @@ class ProvenanceFindings:
     ingredients: tuple[dict[str, Any], ...] = ()
     ai_declared: bool = False
     ai_declaration: dict[str, Any] | None = None
+    synthetic_declaration: dict[str, Any] | None = None
     raw_json: bytes | None = None
     raw_sha256: str = ""
     sdk_version: str = ""
@@ -127,6 +120,11 @@ class ProvenanceFindings:
                 "ingredients_invalid": self.ingredients_invalid,
                 "ai_declared": self.ai_declared,
                 "ai_declaration": self.ai_declaration,
+                "synthetic_declaration": self.synthetic_declaration,
+                "signals_summary": rubric.sentence(
+                    (self.active_manifest or {}).get("signals") or []
+                ),
+                "rubric_version": rubric.rubric_version(),
                 "sdk_version": self.sdk_version,
                 "trust_version": self.trust_version,
                 "raw_sha256": self.raw_sha256,
@@ -203,6 +201,7 @@ def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
                 return replace(base, state="absent")
             with reader:
                 raw = reader.json()
+                crjson = reader.crjson()
     except c2pa.C2paError as exc:
         return _from_error(exc, path, base)
     except OSError as exc:
@@ -210,7 +209,7 @@ def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
     except Exception as exc:  # a wrapper bug must not become a crashed worker or a 500
         log.exception("c2pa read failed unexpectedly for %s", path)
         return replace(base, error_code="c2pa_error", error_message=f"{type(exc).__name__}: {exc}")
-    return findings_from_json(raw, base)
+    return findings_from_json(raw, base, crjson)
 
 
 def _has_jumbf(path: Path) -> bool:
@@ -243,8 +242,13 @@ def _from_error(exc: c2pa.C2paError, path: Path, base: ProvenanceFindings) -> Pr
     return replace(base, state=state, error_code=code, error_message=message)
 
 
-def findings_from_json(raw: str, base: ProvenanceFindings | None = None) -> ProvenanceFindings:
-    """Build findings from the manifest store JSON the SDK returned (``base``: versions)."""
+def findings_from_json(
+    raw: str, base: ProvenanceFindings | None = None, crjson: str | None = None
+) -> ProvenanceFindings:
+    """Build findings from the manifest store JSON the SDK returned (``base``: versions).
+
+    ``crjson`` (the same store as crJSON) feeds the C2PA signals rubric; without it every
+    manifest's ``signals`` list is empty."""
     base = base or ProvenanceFindings(state="error")
     raw_bytes = raw.encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(raw_bytes).hexdigest()
@@ -263,17 +267,22 @@ def findings_from_json(raw: str, base: ProvenanceFindings | None = None) -> Prov
     active = manifests.get(label) if isinstance(manifests, dict) else None
     results = store.get("validation_results") or {}
     deltas = _deltas_by_uri(results)
-    walker = _IngredientWalker(manifests, deltas)
+    signals = rubric.classify_store(crjson)
+    walker = _IngredientWalker(manifests, deltas, signals)
     ingredients = tuple(walker.children(label, active or {}, depth=0))
-    declaration = _ai_declaration(label, active or {}, walker)
+    declaration = _declaration(label, active or {}, walker, generative_ai=True)
+    synthetic = _declaration(label, active or {}, walker, generative_ai=False)
     return replace(
         base,
         state=_STATES.get(str(store.get("validation_state")), "invalid"),
         failures=_top_failures(results),
-        active_manifest=_manifest_summary(label, active) if active else None,
+        active_manifest=_manifest_summary(label, active, signals.get(label, []))
+        if active
+        else None,
         ingredients=ingredients,
         ai_declared=declaration is not None,
         ai_declaration=declaration,
+        synthetic_declaration=synthetic if declaration is None else None,
         raw_json=raw_bytes,
         raw_sha256=digest,
         ingredients_invalid=any(i["state"] == "invalid" for i in walker.visited),
@@ -359,9 +368,15 @@ def _state_of(failures: list[Failure], has_manifest: bool) -> str:
 class _IngredientWalker:
     """Builds the ingredient tree with each ingredient's own state, bounded against cycles."""
 
-    def __init__(self, manifests: dict[str, Any], deltas: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        manifests: dict[str, Any],
+        deltas: dict[str, dict[str, Any]],
+        signals: dict[str, list[dict[str, Any]]],
+    ) -> None:
         self.manifests = manifests if isinstance(manifests, dict) else {}
         self.deltas = deltas
+        self.signals = signals
         self.visited: list[dict[str, Any]] = []
 
     def children(
@@ -390,6 +405,7 @@ class _IngredientWalker:
             "state": _state_of(failures, bool(child_label)),
             "failures": [{"code": f.code, "explanation": f.explanation} for f in failures],
             "ingredients": [],
+            "signals": self.signals.get(child_label, []) if child_label else [],
         }
         self.visited.append(node)
         if child_label in path or depth >= MAX_INGREDIENT_DEPTH:
@@ -422,13 +438,10 @@ def _action(action: dict[str, Any]) -> dict[str, Any]:
     return {
         "action": action.get("action"),
         "digital_source_type": action.get("digitalSourceType"),
+        "source_type": iptc.describe(action.get("digitalSourceType")),
         "software_agent": agent,
         "when": action.get("when"),
     }
-
-
-def _source_type_name(value: Any) -> str:
-    return str(value or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _claim_generator(manifest: dict[str, Any]) -> str | None:
@@ -440,7 +453,9 @@ def _claim_generator(manifest: dict[str, Any]) -> str | None:
     return str(generator) if generator else None
 
 
-def _manifest_summary(label: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _manifest_summary(
+    label: str, manifest: dict[str, Any], signals: list[dict[str, Any]]
+) -> dict[str, Any]:
     signature = manifest.get("signature_info") or {}
     actions = _actions(manifest)
     source_types = [a["digital_source_type"] for a in actions if a["digital_source_type"]]
@@ -458,25 +473,31 @@ def _manifest_summary(label: str, manifest: dict[str, Any]) -> dict[str, Any]:
         },
         "actions": actions,
         "digital_source_type": source_types[0] if source_types else None,
+        # C2PA Asset Signals Rubric statements for this manifest (ids, values, rubric words).
+        "signals": signals,
     }
 
 
-def _ai_declaration(
-    label: str, active: dict[str, Any], walker: _IngredientWalker
+def _declaration(
+    label: str, active: dict[str, Any], walker: _IngredientWalker, *, generative_ai: bool
 ) -> dict[str, Any] | None:
-    """The first AI declaration in the active manifest, then in the ingredient manifests."""
+    """The first generative-AI (or, with ``generative_ai=False``, other synthetic) source type
+    declared in the active manifest, then in the ingredient manifests."""
     labels = [label] + [n["manifest_label"] for n in walker.visited if n["manifest_label"]]
     for where, manifest_label in enumerate(labels):
         manifest = active if where == 0 else walker.manifests.get(manifest_label)
         if not isinstance(manifest, dict):
             continue
         for action in _actions(manifest):
-            if _source_type_name(action["digital_source_type"]) in AI_SOURCE_TYPES:
-                return {
-                    "manifest_label": manifest_label,
-                    "in_ingredient": where > 0,
-                    "action": action["action"],
-                    "digital_source_type": action["digital_source_type"],
-                    "software_agent": action["software_agent"],
-                }
+            entry = iptc.lookup(action["digital_source_type"])
+            if entry is None or not entry.synthetic or entry.generative_ai != generative_ai:
+                continue
+            return {
+                "manifest_label": manifest_label,
+                "in_ingredient": where > 0,
+                "action": action["action"],
+                "digital_source_type": action["digital_source_type"],
+                "source_type": action["source_type"],
+                "software_agent": action["software_agent"],
+            }
     return None
