@@ -362,6 +362,24 @@ class TrustAnchor(models.Model):
         return self.name
 
 
+class TrustListImport(models.Model):
+    """A PEM bundle imported for a named trust list (``trust_import``); the newest one of a
+    name replaces the bundle shipped in ``authcheck/trust_data/``. Rows are never edited."""
+
+    name = models.CharField(max_length=32)  # c2pa, tsa, legacy, legacy-allowed
+    pem = models.TextField()
+    sha256 = models.CharField(max_length=64)  # of the normalised bundle
+    certificates = models.PositiveIntegerField()
+    source = models.CharField(max_length=500, blank=True)  # file names given to the command
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "-id"], name="trustlist_name_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.sha256[:12]}"
+
+
 class FrameHash(models.Model):
     """A PDQ hash of one sampled frame (or a crop of it), searchable for source tracing.
 

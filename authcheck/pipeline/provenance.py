@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import c2pa
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from authcheck.jsonsafe import json_safe
 from authcheck.pipeline import iptc, rubric
@@ -28,7 +30,7 @@ from authcheck.pipeline import iptc, rubric
 log = logging.getLogger(__name__)
 
 # Bump when the settings below change meaning: it is part of every TrustConfig version.
-SETTINGS_REVISION = "1"
+SETTINGS_REVISION = "2"  # 2: named lists, legacy pass, rubric signals
 MAX_INGREDIENT_DEPTH = 16
 MAX_INGREDIENTS = 500
 
@@ -51,11 +53,21 @@ def normalise_pem(text: str) -> str:
 
 @dataclass(frozen=True)
 class TrustConfig:
-    """What the verifier trusts: anchors (TSA roots included), an allowed list and limits."""
+    """What the verifier trusts: anchors (TSA roots included), an allowed list and limits.
+
+    ``anchors_pem`` is everything the SDK trusts (the C2PA trusted state). ``lists`` names its
+    parts ((name, pem): ``c2pa``, ``tsa``, ``newsroom``) so a report can say which one matched.
+    The ``legacy_*`` fields, when set, drive a second pass whose result is labelled "legacy
+    interim list" and never changes the C2PA state.
+    """
 
     anchors_pem: str = ""
     allowed_pem: str = ""
     max_manifest_mb: int = 16
+    lists: tuple[tuple[str, str], ...] = ()
+    legacy_anchors_pem: str = ""
+    legacy_allowed_pem: str = ""
+    legacy_ekus: tuple[str, ...] = ()
 
     @functools.cached_property
     def version(self) -> str:
@@ -66,6 +78,12 @@ class TrustConfig:
                 "allowed": normalise_pem(self.allowed_pem),
                 "max_manifest_mb": self.max_manifest_mb,
                 "settings": SETTINGS_REVISION,
+                "lists": [[name, normalise_pem(pem)] for name, pem in self.lists],
+                "legacy": [
+                    normalise_pem(self.legacy_anchors_pem),
+                    normalise_pem(self.legacy_allowed_pem),
+                    sorted(self.legacy_ekus),
+                ],
             },
             sort_keys=True,
         )
@@ -99,6 +117,7 @@ class ProvenanceFindings:
     error_code: str = ""
     error_message: str = ""
     ingredients_invalid: bool = field(default=False)
+    trust: dict[str, Any] | None = None
 
     def to_report(self) -> dict[str, Any]:
         """JSON-safe projection (no NUL or control characters: PostgreSQL jsonb accepts it).
@@ -118,6 +137,7 @@ class ProvenanceFindings:
                 "active_manifest": self.active_manifest,
                 "ingredients": list(self.ingredients),
                 "ingredients_invalid": self.ingredients_invalid,
+                "trust": self.trust,
                 "ai_declared": self.ai_declared,
                 "ai_declaration": self.ai_declaration,
                 "synthetic_declaration": self.synthetic_declaration,
@@ -180,7 +200,7 @@ def context_for(trust: TrustConfig) -> c2pa.Context:
             for stale in [k for k in _contexts if k[0] != key[0]]:
                 # Built by a parent before fork: unusable here, and not ours to free.
                 del _contexts[stale]
-            if len(_contexts) >= 8:  # trust changes are rare; keep the cache small
+            if len(_contexts) >= 16:  # main + per-list + legacy contexts; trust changes are rare
                 _contexts.clear()
             ctx = c2pa.Context.from_dict(settings)
             _contexts[key] = ctx
@@ -209,7 +229,10 @@ def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
     except Exception as exc:  # a wrapper bug must not become a crashed worker or a 500
         log.exception("c2pa read failed unexpectedly for %s", path)
         return replace(base, error_code="c2pa_error", error_message=f"{type(exc).__name__}: {exc}")
-    return findings_from_json(raw, base, crjson)
+    findings = findings_from_json(raw, base, crjson)
+    if findings.state in ("trusted", "valid"):
+        findings = replace(findings, trust=trust_report(path, mime, trust, raw, crjson))
+    return findings
 
 
 def _has_jumbf(path: Path) -> bool:
@@ -501,3 +524,168 @@ def _declaration(
                 "software_agent": action["software_agent"],
             }
     return None
+
+
+# --- which trust list matched ------------------------------------------------------------------
+
+_SIGNER_TRUSTED = "signingCredential.trusted"
+_TSA_TRUSTED = "timeStamp.trusted"
+LEGACY_LABEL = "legacy interim list"
+
+
+def _active_codes(raw: str) -> set[str]:
+    """Every status code of the active manifest (success, informational and failure)."""
+    try:
+        results = (json.loads(raw).get("validation_results") or {}).get("activeManifest") or {}
+    except (ValueError, AttributeError):
+        return set()
+    return {
+        str(entry.get("code", ""))
+        for kind in ("success", "informational", "failure")
+        for entry in results.get(kind) or []
+        if isinstance(entry, dict)
+    }
+
+
+def _codes_under(path: Path, mime: str, anchors_pem: str, max_mb: int) -> set[str]:
+    """The active manifest's codes when only ``anchors_pem`` is trusted (a second SDK read)."""
+    sub = TrustConfig(anchors_pem=anchors_pem, max_manifest_mb=max_mb)
+    try:
+        with open(path, "rb") as stream:
+            reader = c2pa.Reader.try_create(mime, stream, None, context=context_for(sub))
+            if reader is None:
+                return set()
+            with reader:
+                return _active_codes(reader.json())
+    except (c2pa.C2paError, OSError):
+        return set()
+
+
+def _signer_certificate(raw: str, crjson: str | None) -> dict[str, Any]:
+    """The signing certificate as the SDK reports it: subject, issuer, serial, validity."""
+    store = json.loads(raw)
+    label = store.get("active_manifest") or ""
+    info = ((store.get("manifests") or {}).get(label) or {}).get("signature_info") or {}
+    cert: dict[str, Any] = {}
+    try:
+        for manifest in json.loads(crjson or "{}").get("manifests") or []:
+            if isinstance(manifest, dict) and manifest.get("label") == label:
+                cert = (manifest.get("signature") or {}).get("certificateInfo") or {}
+    except (ValueError, AttributeError):
+        cert = {}
+    validity = cert.get("validity") or {}
+    return {
+        "subject": cert.get("subject") or {"CN": info.get("common_name")},
+        "issuer": cert.get("issuer") or {"O": info.get("issuer")},
+        "serial_number": str(info.get("cert_serial_number") or ""),
+        "not_before": validity.get("notBefore"),
+        "not_after": validity.get("notAfter"),
+        "signing_time": info.get("time"),
+        "timestamp_authority": info.get("timestamp_authority"),
+    }
+
+
+def trust_report(
+    path: Path, mime: str, trust: TrustConfig, raw: str, crjson: str | None
+) -> dict[str, Any]:
+    """Which configured list trusts the signer and the timestamp authority, and the legacy pass.
+
+    c2pa-python 0.38.1 reports *that* a signer is trusted, not by which anchor, so each named
+    list is checked by a read trusting only that list; this costs one extra read per list, and
+    only for media the SDK already found trusted (or with a trusted timestamp).
+    """
+    codes = _active_codes(raw)
+    signer_lists: list[str] = []
+    tsa_lists: list[str] = []
+    if codes & {_SIGNER_TRUSTED, _TSA_TRUSTED}:
+        for name, pem in trust.lists:
+            if not pem.strip():
+                continue
+            sub = _codes_under(path, mime, pem, trust.max_manifest_mb)
+            if _SIGNER_TRUSTED in sub:
+                signer_lists.append(name)
+            if _TSA_TRUSTED in sub:
+                tsa_lists.append(name)
+    certificate = _signer_certificate(raw, crjson)
+    timestamp_codes = sorted(c for c in codes if c.startswith("timeStamp."))
+    return {
+        "signer_trusted": _SIGNER_TRUSTED in codes,
+        "matched_lists": signer_lists,
+        # The SDK exposes only the signing certificate of the chain (no intermediates).
+        "chain": [certificate],
+        "timestamp": {
+            "present": bool(timestamp_codes) or bool(certificate["signing_time"]),
+            "time": certificate["signing_time"],
+            "authority": certificate["timestamp_authority"],
+            "trusted": _TSA_TRUSTED in codes,
+            "codes": timestamp_codes,
+            "matched_lists": tsa_lists,
+        },
+        "legacy": _legacy_pass(path, mime, trust, certificate),
+    }
+
+
+@functools.lru_cache(maxsize=4)
+def _allowed_certificates(pem: str) -> tuple[x509.Certificate, ...]:
+    try:
+        return tuple(x509.load_pem_x509_certificates(pem.encode()))
+    except ValueError:
+        return ()
+
+
+def _name_matches(name: x509.Name, wanted: dict[str, Any]) -> bool:
+    oids = {"CN": NameOID.COMMON_NAME, "O": NameOID.ORGANIZATION_NAME}
+    for key, oid in oids.items():
+        if key in wanted:
+            values = [a.value for a in name.get_attributes_for_oid(oid)]
+            if wanted[key] not in values:
+                return False
+    return True
+
+
+def _allowed_match(trust: TrustConfig, certificate: dict[str, Any]) -> bool:
+    """The signing certificate is on the legacy allowed list: same issuer, serial and subject,
+    and (when the store config names EKUs) one of those extended key usages."""
+    try:
+        serial = int(certificate["serial_number"])
+    except ValueError:
+        return False
+    for cert in _allowed_certificates(trust.legacy_allowed_pem):
+        if cert.serial_number != serial or not _name_matches(cert.issuer, certificate["issuer"]):
+            continue
+        if not _name_matches(cert.subject, certificate["subject"]):
+            continue
+        if not trust.legacy_ekus:
+            return True
+        try:
+            ekus = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            return False
+        return bool({oid.dotted_string for oid in ekus} & set(trust.legacy_ekus))
+    return False
+
+
+def _legacy_pass(
+    path: Path, mime: str, trust: TrustConfig, certificate: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The optional pass against the frozen legacy interim list (None when it is off).
+
+    The SDK ignores ``trust.allowed_list`` (c2pa-python 0.38.1), so anchors are checked by an
+    SDK read trusting only the legacy anchors, and the allowed list of end-entity certificates
+    by comparing the signing certificate's issuer, serial number and subject (and EKU).
+    """
+    if not (trust.legacy_anchors_pem or trust.legacy_allowed_pem):
+        return None
+    via = ""
+    if trust.legacy_anchors_pem and _SIGNER_TRUSTED in _codes_under(
+        path, mime, trust.legacy_anchors_pem, trust.max_manifest_mb
+    ):
+        via = "anchor"
+    elif trust.legacy_allowed_pem and _allowed_match(trust, certificate):
+        via = "allowed list"
+    return {
+        "label": LEGACY_LABEL,
+        "trusted": bool(via),
+        "via": via or None,
+        "note": "A frozen pre-C2PA list; never the C2PA trusted state.",
+    }

@@ -64,6 +64,7 @@ class ReportFacts:
     ingredients_invalid: bool = False
     credentials_say: str = ""  # the rubric sentence, "Content Credentials say: ..."
     synthetic_type: str = ""  # a declared synthetic, non-AI source type (IPTC name)
+    legacy_trusted: bool = False  # the optional legacy interim pass matched (never "trusted")
 
     @classmethod
     def from_report(cls, report: Mapping[str, Any]) -> ReportFacts:
@@ -82,6 +83,7 @@ class ReportFacts:
                 ((report.get("synthetic_declaration") or {}).get("source_type") or {}).get("name")
                 or ""
             ),
+            legacy_trusted=bool(((report.get("trust") or {}).get("legacy") or {}).get("trusted")),
         )
 
 
@@ -154,6 +156,15 @@ def _said(report: ReportFacts) -> str:
             "media, but not a generative-AI declaration."
         )
     return text
+
+
+def _legacy_note(report: ReportFacts) -> str:
+    if not report.legacy_trusted:
+        return ""
+    return (
+        " The signer is on the legacy interim list (the frozen pre-C2PA list of the CAI Verify "
+        "site), which is not the C2PA trust list."
+    )
 
 
 def _declared(report: ReportFacts, signals: Sequence[SignalFacts]) -> Decision | None:
@@ -230,7 +241,7 @@ def decide(
             "provenance_untrusted",
             f"Intact Content Credentials signed by {report.signer}, issued by an "
             "unknown source: the signer is on no configured trust list, so nobody vouches "
-            "for it. No AI generation is declared." + _said(report),
+            "for it. No AI generation is declared." + _legacy_note(report) + _said(report),
             "c2pa.valid_untrusted",
         )
     fired = _indicators(signals)
