@@ -51,6 +51,7 @@ class MediaKind(models.TextChoices):
     IMAGE = "image"
     VIDEO = "video"
     AUDIO = "audio"
+    DOCUMENT = "document"  # PDF, office files, EPUB: Content Credentials only
     OTHER = "other"
 
 

@@ -90,7 +90,9 @@ def _examine(check: Check, *, inline: bool) -> str:
     report = _provenance(check, media)
     probe_error = _probe(check, media, report)
     if probe_error is not None:
-        lifecycle.stage_skip(check, "detectors", f"not run: {probe_error.code}")
+        lifecycle.stage_skip(
+            check, "detectors", f"not run: {probe_error.code}: {probe_error.message}"
+        )
     elif not _detectors(check, media, inline=inline):
         return "waiting"  # the fan-out's last detector task concludes (check_collect)
     return _conclude(check, media)

@@ -20,4 +20,19 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["name", "-id"], name="trustlist_name_newest")],
             },
         ),
+        migrations.AlterField(
+            model_name="media",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("image", "Image"),
+                    ("video", "Video"),
+                    ("audio", "Audio"),
+                    ("document", "Document"),
+                    ("other", "Other"),
+                ],
+                default="other",
+                max_length=10,
+            ),
+        ),
     ]
