@@ -123,6 +123,8 @@ def check_to_dict(
         "signals": [signal_to_dict(s) for s in evidence.signals],
         "progress": [run_to_dict(r) for r in evidence.progress],
         "similar": list(evidence.similar),
+        # "Why no Content Credentials?": only for media without an embedded manifest.
+        "no_credentials": selectors.credentials_absence(check, evidence),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
