@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class TrustConfig:
     legacy_anchors_pem: str = ""
     legacy_allowed_pem: str = ""
     legacy_ekus: tuple[str, ...] = ()
+    remote_manifests: bool = False  # fetch remote manifests ourselves (never c2pa)
 
     @functools.cached_property
     def version(self) -> str:
@@ -79,6 +81,7 @@ class TrustConfig:
                 "max_manifest_mb": self.max_manifest_mb,
                 "settings": SETTINGS_REVISION,
                 "lists": [[name, normalise_pem(pem)] for name, pem in self.lists],
+                "remote_manifests": self.remote_manifests,
                 "legacy": [
                     normalise_pem(self.legacy_anchors_pem),
                     normalise_pem(self.legacy_allowed_pem),
@@ -118,6 +121,7 @@ class ProvenanceFindings:
     error_message: str = ""
     ingredients_invalid: bool = field(default=False)
     trust: dict[str, Any] | None = None
+    remote_manifest: dict[str, Any] | None = None
 
     def to_report(self) -> dict[str, Any]:
         """JSON-safe projection (no NUL or control characters: PostgreSQL jsonb accepts it).
@@ -138,6 +142,7 @@ class ProvenanceFindings:
                 "ingredients": list(self.ingredients),
                 "ingredients_invalid": self.ingredients_invalid,
                 "trust": self.trust,
+                "remote_manifest": self.remote_manifest,
                 "ai_declared": self.ai_declared,
                 "ai_declaration": self.ai_declaration,
                 "synthetic_declaration": self.synthetic_declaration,
@@ -210,29 +215,69 @@ def context_for(trust: TrustConfig) -> c2pa.Context:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
-    """Verify the Content Credentials of the file at ``path``; never raises for bad input."""
+# Fetches a remote manifest's bytes through the SSRF-safe client; raises ``RemoteFetchError``.
+RemoteFetcher = Callable[[str], bytes]
+_REMOTE_URL = re.compile(r"from url (\S+)")
+
+
+class RemoteFetchError(Exception):
+    """A remote manifest could not (or may not) be fetched; the message says why."""
+
+
+def read(
+    path: Path, mime: str, trust: TrustConfig, remote: RemoteFetcher | None = None
+) -> ProvenanceFindings:
+    """Verify the Content Credentials of the file at ``path``; never raises for bad input.
+
+    A file that only points at a remote manifest gets the reference recorded; with ``remote``
+    (the setting on) its bytes are fetched by that callable and handed to c2pa as manifest data,
+    so c2pa itself never opens a connection.
+    """
     base = ProvenanceFindings(state="error", sdk_version=sdk_version(), trust_version=trust.version)
+    findings, error = _read_once(path, mime, trust, base, None)
+    if findings.error_code != "c2pa_remote_manifest_required":
+        return findings
+    match = _REMOTE_URL.search(error)
+    info: dict[str, Any] = {"url": match.group(1) if match else None, "fetched": False}
+    if remote is None or not info["url"]:
+        info["error"] = "remote manifests are not fetched (AUTHCHECK_C2PA_REMOTE_MANIFESTS off)"
+        return replace(findings, remote_manifest=info)
+    try:
+        data = remote(info["url"])
+    except RemoteFetchError as exc:
+        info["error"] = str(exc)
+        return replace(findings, remote_manifest=info)
+    info.update(fetched=True, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    fetched, _ = _read_once(path, mime, trust, base, data)
+    return replace(fetched, remote_manifest=info)
+
+
+def _read_once(
+    path: Path, mime: str, trust: TrustConfig, base: ProvenanceFindings, data: bytes | None
+) -> tuple[ProvenanceFindings, str]:
+    """One SDK read (``data``: manifest bytes fetched for it); (findings, SDK error text)."""
     try:
         ctx = context_for(trust)
         with open(path, "rb") as stream:
-            reader = c2pa.Reader.try_create(mime, stream, None, context=ctx)
+            reader = c2pa.Reader.try_create(mime, stream, data, context=ctx)
             if reader is None:
-                return replace(base, state="absent")
+                return replace(base, state="absent"), ""
             with reader:
                 raw = reader.json()
                 crjson = reader.crjson()
     except c2pa.C2paError as exc:
-        return _from_error(exc, path, base)
+        return _from_error(exc, path, base), str(exc)
     except OSError as exc:
-        return replace(base, error_code="c2pa_error", error_message=str(exc))
+        return replace(base, error_code="c2pa_error", error_message=str(exc)), str(exc)
     except Exception as exc:  # a wrapper bug must not become a crashed worker or a 500
         log.exception("c2pa read failed unexpectedly for %s", path)
-        return replace(base, error_code="c2pa_error", error_message=f"{type(exc).__name__}: {exc}")
+        message = f"{type(exc).__name__}: {exc}"
+        return replace(base, error_code="c2pa_error", error_message=message), message
     findings = findings_from_json(raw, base, crjson)
     if findings.state in ("trusted", "valid"):
-        findings = replace(findings, trust=trust_report(path, mime, trust, raw, crjson))
-    return findings
+        report = trust_report(path, mime, trust, raw, crjson, data)
+        findings = replace(findings, trust=report)
+    return findings, ""
 
 
 def _has_jumbf(path: Path) -> bool:
@@ -547,12 +592,14 @@ def _active_codes(raw: str) -> set[str]:
     }
 
 
-def _codes_under(path: Path, mime: str, anchors_pem: str, max_mb: int) -> set[str]:
+def _codes_under(
+    path: Path, mime: str, anchors_pem: str, max_mb: int, data: bytes | None = None
+) -> set[str]:
     """The active manifest's codes when only ``anchors_pem`` is trusted (a second SDK read)."""
     sub = TrustConfig(anchors_pem=anchors_pem, max_manifest_mb=max_mb)
     try:
         with open(path, "rb") as stream:
-            reader = c2pa.Reader.try_create(mime, stream, None, context=context_for(sub))
+            reader = c2pa.Reader.try_create(mime, stream, data, context=context_for(sub))
             if reader is None:
                 return set()
             with reader:
@@ -586,7 +633,12 @@ def _signer_certificate(raw: str, crjson: str | None) -> dict[str, Any]:
 
 
 def trust_report(
-    path: Path, mime: str, trust: TrustConfig, raw: str, crjson: str | None
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    raw: str,
+    crjson: str | None,
+    data: bytes | None = None,
 ) -> dict[str, Any]:
     """Which configured list trusts the signer and the timestamp authority, and the legacy pass.
 
@@ -601,7 +653,7 @@ def trust_report(
         for name, pem in trust.lists:
             if not pem.strip():
                 continue
-            sub = _codes_under(path, mime, pem, trust.max_manifest_mb)
+            sub = _codes_under(path, mime, pem, trust.max_manifest_mb, data)
             if _SIGNER_TRUSTED in sub:
                 signer_lists.append(name)
             if _TSA_TRUSTED in sub:
@@ -621,7 +673,7 @@ def trust_report(
             "codes": timestamp_codes,
             "matched_lists": tsa_lists,
         },
-        "legacy": _legacy_pass(path, mime, trust, certificate),
+        "legacy": _legacy_pass(path, mime, trust, certificate, data),
     }
 
 
@@ -666,7 +718,11 @@ def _allowed_match(trust: TrustConfig, certificate: dict[str, Any]) -> bool:
 
 
 def _legacy_pass(
-    path: Path, mime: str, trust: TrustConfig, certificate: dict[str, Any]
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    certificate: dict[str, Any],
+    data: bytes | None = None,
 ) -> dict[str, Any] | None:
     """The optional pass against the frozen legacy interim list (None when it is off).
 
@@ -678,7 +734,7 @@ def _legacy_pass(
         return None
     via = ""
     if trust.legacy_anchors_pem and _SIGNER_TRUSTED in _codes_under(
-        path, mime, trust.legacy_anchors_pem, trust.max_manifest_mb
+        path, mime, trust.legacy_anchors_pem, trust.max_manifest_mb, data
     ):
         via = "anchor"
     elif trust.legacy_allowed_pem and _allowed_match(trust, certificate):

@@ -29,6 +29,7 @@ from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
 from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
+from authcheck.services.remote_manifests import remote_manifest_fetcher
 from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
 
@@ -201,7 +202,7 @@ def provenance_ensure(media: Media) -> ProvenanceReport:
     ).first()
     if found:
         return found
-    findings = provenance.read(media_path(media), media.mime, trust)
+    findings = provenance.read(media_path(media), media.mime, trust, remote_manifest_fetcher())
     try:
         with transaction.atomic():
             return ProvenanceReport.objects.create(

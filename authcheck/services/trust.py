@@ -71,6 +71,7 @@ def trust_config_current() -> TrustConfig:
     max_mb = int(getattr(settings, "AUTHCHECK_C2PA_MAX_MANIFEST_MB", 16))
     shipped = bool(getattr(settings, "AUTHCHECK_TRUST_C2PA_LISTS", True))
     legacy = bool(getattr(settings, "AUTHCHECK_TRUST_LEGACY_PASS", False))
+    remote = bool(getattr(settings, "AUTHCHECK_C2PA_REMOTE_MANIFESTS", False))
     key = (
         _file_key(anchor_files),
         _file_key(allowed_files),
@@ -78,6 +79,7 @@ def trust_config_current() -> TrustConfig:
         max_mb,
         shipped,
         legacy,
+        remote,
         trust_list_key(),
     )
     with _lock:
@@ -94,6 +96,7 @@ def trust_config_current() -> TrustConfig:
         legacy_anchors_pem=trust_list_pem("legacy") if legacy else "",
         legacy_allowed_pem=trust_list_pem("legacy-allowed") if legacy else "",
         legacy_ekus=legacy_ekus() if legacy else (),
+        remote_manifests=remote,
     )
     with _lock:
         _cached = (key, config)
