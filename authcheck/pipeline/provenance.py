@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from authcheck.jsonsafe import json_safe
-from authcheck.pipeline import iptc, rubric
+from authcheck.pipeline import cose, iptc, rubric
 
 log = logging.getLogger(__name__)
 
@@ -659,12 +659,13 @@ def trust_report(
             if _TSA_TRUSTED in sub:
                 tsa_lists.append(name)
     certificate = _signer_certificate(raw, crjson)
+    chain = cose.signer_chain(path, certificate["serial_number"], data)
     timestamp_codes = sorted(c for c in codes if c.startswith("timeStamp."))
     return {
         "signer_trusted": _SIGNER_TRUSTED in codes,
         "matched_lists": signer_lists,
-        # The SDK exposes only the signing certificate of the chain (no intermediates).
-        "chain": [certificate],
+        # Read from the COSE x5chain, leaf first; the SDK's own view of the leaf otherwise.
+        "chain": chain or [certificate],
         "timestamp": {
             "present": bool(timestamp_codes) or bool(certificate["signing_time"]),
             "time": certificate["signing_time"],

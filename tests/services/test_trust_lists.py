@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 
 from authcheck.models import AuditEvent, TrustAnchor, TrustListImport
@@ -65,10 +66,14 @@ def test_c9a_a_test_ca_on_no_list_is_valid_and_matches_nothing() -> None:
     assert report["trust"]["signer_trusted"] is False
     assert report["trust"]["matched_lists"] == []
     assert report["trust"]["legacy"] is None
-    (cert,) = report["trust"]["chain"]
-    assert cert["subject"]["CN"] == "authcheck Test Signer"
-    assert cert["issuer"]["CN"] == "authcheck Test Root"
-    assert cert["not_before"] and cert["not_after"]
+    # The whole chain from the COSE signature, leaf first, with validity dates.
+    leaf, root = report["trust"]["chain"]
+    assert "CN=authcheck Test Signer" in leaf["subject"]
+    assert leaf["issuer"] == root["subject"] and "CN=authcheck Test Root" in root["subject"]
+    assert leaf["serial_number"] == report["trust"]["chain"][0]["serial_number"]
+    der = test_ca().root.public_bytes(serialization.Encoding.DER)
+    assert root["sha256"] == hashlib.sha256(der).hexdigest()
+    assert root["not_after"] > leaf["not_before"]
 
 
 def test_c9b_a_newsroom_anchor_is_named_as_the_list_that_matched() -> None:
