@@ -82,9 +82,14 @@ def describe(cert: x509.Certificate) -> dict[str, Any]:
     }
 
 
-def signer_chain(path: Path, serial: str, data: bytes | None = None) -> list[dict[str, Any]]:
+def signer_certs(path: Path, serial: str, data: bytes | None = None) -> list[x509.Certificate]:
     """The chain whose leaf has serial number ``serial`` (decimal), leaf first; [] if none."""
     for chain in chains(path, data):
         if str(chain[0].serial_number) == serial:
-            return [describe(c) for c in chain]
+            return chain
     return []
+
+
+def signer_chain(path: Path, serial: str, data: bytes | None = None) -> list[dict[str, Any]]:
+    """``signer_certs`` described for a report."""
+    return [describe(c) for c in signer_certs(path, serial, data)]

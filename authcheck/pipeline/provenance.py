@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from authcheck.jsonsafe import json_safe
-from authcheck.pipeline import cose, iptc, rubric
+from authcheck.pipeline import cose, iptc, ocsp, rubric
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class TrustConfig:
     legacy_allowed_pem: str = ""
     legacy_ekus: tuple[str, ...] = ()
     remote_manifests: bool = False  # fetch remote manifests ourselves (never c2pa)
+    ocsp: bool = False  # ask OCSP responders ourselves (never c2pa), see pipeline/ocsp.py
 
     @functools.cached_property
     def version(self) -> str:
@@ -82,6 +83,7 @@ class TrustConfig:
                 "settings": SETTINGS_REVISION,
                 "lists": [[name, normalise_pem(pem)] for name, pem in self.lists],
                 "remote_manifests": self.remote_manifests,
+                "ocsp": self.ocsp,
                 "legacy": [
                     normalise_pem(self.legacy_anchors_pem),
                     normalise_pem(self.legacy_allowed_pem),
@@ -225,16 +227,21 @@ class RemoteFetchError(Exception):
 
 
 def read(
-    path: Path, mime: str, trust: TrustConfig, remote: RemoteFetcher | None = None
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    remote: RemoteFetcher | None = None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
 ) -> ProvenanceFindings:
     """Verify the Content Credentials of the file at ``path``; never raises for bad input.
 
     A file that only points at a remote manifest gets the reference recorded; with ``remote``
     (the setting on) its bytes are fetched by that callable and handed to c2pa as manifest data,
-    so c2pa itself never opens a connection.
+    so c2pa itself never opens a connection. ``ocsp_fetch`` (the OCSP setting on) asks the
+    signer's responder when its chain ends at a configured list.
     """
     base = ProvenanceFindings(state="error", sdk_version=sdk_version(), trust_version=trust.version)
-    findings, error = _read_once(path, mime, trust, base, None)
+    findings, error = _read_once(path, mime, trust, base, None, ocsp_fetch)
     if findings.error_code != "c2pa_remote_manifest_required":
         return findings
     match = _REMOTE_URL.search(error)
@@ -248,12 +255,17 @@ def read(
         info["error"] = str(exc)
         return replace(findings, remote_manifest=info)
     info.update(fetched=True, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    fetched, _ = _read_once(path, mime, trust, base, data)
+    fetched, _ = _read_once(path, mime, trust, base, data, ocsp_fetch)
     return replace(fetched, remote_manifest=info)
 
 
 def _read_once(
-    path: Path, mime: str, trust: TrustConfig, base: ProvenanceFindings, data: bytes | None
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    base: ProvenanceFindings,
+    data: bytes | None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
 ) -> tuple[ProvenanceFindings, str]:
     """One SDK read (``data``: manifest bytes fetched for it); (findings, SDK error text)."""
     try:
@@ -275,7 +287,7 @@ def _read_once(
         return replace(base, error_code="c2pa_error", error_message=message), message
     findings = findings_from_json(raw, base, crjson)
     if findings.state in ("trusted", "valid"):
-        report = trust_report(path, mime, trust, raw, crjson, data)
+        report = trust_report(path, mime, trust, raw, crjson, data, ocsp_fetch)
         findings = replace(findings, trust=report)
     return findings, ""
 
@@ -639,6 +651,7 @@ def trust_report(
     raw: str,
     crjson: str | None,
     data: bytes | None = None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
 ) -> dict[str, Any]:
     """Which configured list trusts the signer and the timestamp authority, and the legacy pass.
 
@@ -659,7 +672,8 @@ def trust_report(
             if _TSA_TRUSTED in sub:
                 tsa_lists.append(name)
     certificate = _signer_certificate(raw, crjson)
-    chain = cose.signer_chain(path, certificate["serial_number"], data)
+    certs = cose.signer_certs(path, certificate["serial_number"], data)
+    chain = [cose.describe(c) for c in certs]
     timestamp_codes = sorted(c for c in codes if c.startswith("timeStamp."))
     return {
         "signer_trusted": _SIGNER_TRUSTED in codes,
@@ -675,7 +689,16 @@ def trust_report(
             "matched_lists": tsa_lists,
         },
         "legacy": _legacy_pass(path, mime, trust, certificate, data),
+        "revocation": _revocation(certs, trust, ocsp_fetch),
     }
+
+
+def _revocation(
+    certs: list[x509.Certificate], trust: TrustConfig, fetch: ocsp.OcspFetcher | None
+) -> dict[str, Any]:
+    if fetch is None:
+        return {"checked": False, "status": None, "reason": "OCSP is off (AUTHCHECK_C2PA_OCSP)"}
+    return ocsp.check(certs, list(_allowed_certificates(trust.anchors_pem)), fetch)
 
 
 @functools.lru_cache(maxsize=4)

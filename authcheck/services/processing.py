@@ -29,7 +29,7 @@ from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
 from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
-from authcheck.services.remote_manifests import remote_manifest_fetcher
+from authcheck.services.remote_manifests import ocsp_fetcher, remote_manifest_fetcher
 from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
 
@@ -202,7 +202,9 @@ def provenance_ensure(media: Media) -> ProvenanceReport:
     ).first()
     if found:
         return found
-    findings = provenance.read(media_path(media), media.mime, trust, remote_manifest_fetcher())
+    findings = provenance.read(
+        media_path(media), media.mime, trust, remote_manifest_fetcher(), ocsp_fetcher()
+    )
     try:
         with transaction.atomic():
             return ProvenanceReport.objects.create(

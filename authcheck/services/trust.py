@@ -72,6 +72,7 @@ def trust_config_current() -> TrustConfig:
     shipped = bool(getattr(settings, "AUTHCHECK_TRUST_C2PA_LISTS", True))
     legacy = bool(getattr(settings, "AUTHCHECK_TRUST_LEGACY_PASS", False))
     remote = bool(getattr(settings, "AUTHCHECK_C2PA_REMOTE_MANIFESTS", False))
+    revocation = bool(getattr(settings, "AUTHCHECK_C2PA_OCSP", False))
     key = (
         _file_key(anchor_files),
         _file_key(allowed_files),
@@ -80,6 +81,7 @@ def trust_config_current() -> TrustConfig:
         shipped,
         legacy,
         remote,
+        revocation,
         trust_list_key(),
     )
     with _lock:
@@ -97,6 +99,7 @@ def trust_config_current() -> TrustConfig:
         legacy_allowed_pem=trust_list_pem("legacy-allowed") if legacy else "",
         legacy_ekus=legacy_ekus() if legacy else (),
         remote_manifests=remote,
+        ocsp=revocation,
     )
     with _lock:
         _cached = (key, config)
