@@ -52,6 +52,7 @@ class MediaKind(models.TextChoices):
     IMAGE = "image"
     VIDEO = "video"
     AUDIO = "audio"
+    DOCUMENT = "document"  # PDF, office files, EPUB: Content Credentials only
     OTHER = "other"
 
 
@@ -396,6 +397,24 @@ class TrustAnchor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TrustListImport(models.Model):
+    """A PEM bundle imported for a named trust list (``trust_import``); the newest one of a
+    name replaces the bundle shipped in ``authcheck/trust_data/``. Rows are never edited."""
+
+    name = models.CharField(max_length=32)  # c2pa, tsa, legacy, legacy-allowed
+    pem = models.TextField()
+    sha256 = models.CharField(max_length=64)  # of the normalised bundle
+    certificates = models.PositiveIntegerField()
+    source = models.CharField(max_length=500, blank=True)  # file names given to the command
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "-id"], name="trustlist_name_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.sha256[:12]}"
 
 
 class FrameHash(models.Model):

@@ -120,6 +120,11 @@ def check_to_dict(
     history = selectors.verdicts_of(check)
     current = selectors.verdict_current_of(history)
     evidence = evidence or selectors.check_evidence(check)
+    similar = (
+        selectors.similar_visible_to(viewer, evidence.similar)
+        if viewer is not None
+        else list(evidence.similar)
+    )
     return {
         "id": check.pk,
         "status": check.status,
@@ -147,11 +152,9 @@ def check_to_dict(
         "provenance": evidence.report.report if evidence.report else None,
         "signals": [signal_to_dict(s) for s in evidence.signals],
         "progress": [run_to_dict(r) for r in evidence.progress],
-        "similar": (
-            selectors.similar_visible_to(viewer, evidence.similar)
-            if viewer is not None
-            else list(evidence.similar)
-        ),
+        "similar": similar,
+        # "Why no Content Credentials?": only for media without an embedded manifest.
+        "no_credentials": selectors.credentials_absence(check, evidence, similar),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),

@@ -7,10 +7,13 @@ from its prefetch (a constant number of queries per page); without it each helpe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     IntegerField,
@@ -36,6 +39,8 @@ from authcheck.models import (
     Webhook,
     WebhookDelivery,
 )
+from authcheck.pipeline import absence
+from authcheck.pipeline.verdict import INDICATOR_LABELS
 
 UNFINISHED_RUNS = (RunState.PENDING, RunState.RUNNING)
 
@@ -242,3 +247,78 @@ def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list
         }
         for m in similar
     ]
+
+
+# --- "why no Content Credentials?" ----------------------------------------------------------
+
+
+def media_metadata_path(media: Media) -> Path:
+    """Where the parsed embedded metadata of a media is cached (written by the metadata stage)."""
+    name = media.storage_name
+    return Path(settings.MEDIA_ROOT) / "metadata" / name[:2] / f"{name}.json"
+
+
+def _metadata_fields(media: Media) -> list[tuple[str, str, str]]:
+    try:
+        data = json.loads(media_metadata_path(media).read_text())
+        return [(str(s), str(k), str(v)) for s, k, v in data.get("fields") or []]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def _signed_matches(similar: Sequence[Mapping[str, Any]]) -> list[absence.SignedMatch]:
+    """Matched earlier media whose newest report has intact credentials (valid or trusted)."""
+    by_sha = {str(m.get("sha256")): m for m in similar if m.get("sha256")}
+    if not by_sha:
+        return []
+    reports = (
+        ProvenanceReport.objects.filter(
+            media__sha256__in=list(by_sha), state__in=["trusted", "valid"]
+        )
+        .select_related("media")
+        .order_by("-pk")
+    )
+    out: dict[str, absence.SignedMatch] = {}
+    for report in reports[:50]:
+        sha = report.media.sha256
+        if sha in out:
+            continue
+        signer = ((report.report or {}).get("active_manifest") or {}).get("signer") or {}
+        match = by_sha[sha]
+        out[sha] = absence.SignedMatch(
+            check_id=int(match.get("check_id") or 0),
+            sha256=sha,
+            distance=int(match.get("distance") or 0),
+            state=report.state,
+            signer=str(signer.get("common_name") or "an unnamed signer"),
+            signed_at=str(signer.get("signing_time") or report.created_at.isoformat()),
+        )
+    return list(out.values())
+
+
+def credentials_absence(
+    check: Check, evidence: CheckEvidence, similar: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """What was tried and found when the media carries no embedded Content Credentials (None
+    when it does, or before the check has a verdict). ``similar`` is the matches as the viewer
+    may see them (``similar_visible_to``): a match hidden from them names no signer either.
+    Queries once for the matched media's reports when there are visible matches."""
+    report = evidence.report
+    media = check.media if check.media_id else None
+    if report is None or media is None:
+        return None
+    remote = (report.report or {}).get("error_code") == "c2pa_remote_manifest_required"
+    if report.state != "absent" and not remote:
+        return None
+    signals = [
+        {"detector": s.detector, "label": s.label, "evidence": s.evidence, "error": s.error}
+        for s in evidence.signals
+    ]
+    return absence.explain(
+        report.report or {},
+        probe=media.probe,
+        fields=_metadata_fields(media),
+        signals=signals,
+        matches=_signed_matches(similar),
+        fired=frozenset(INDICATOR_LABELS),
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -52,6 +53,8 @@ _GENERATOR_RES = tuple(
     (producer, re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])", re.IGNORECASE))
     for producer, pattern in GENERATORS
 )
+
+pillow_heif.register_heif_opener()  # iPhone HEIC decodes like a JPEG
 
 
 def generator_named(text: str) -> str | None:

@@ -3,6 +3,15 @@
 Media is never trusted by its name or declared type: ``sniff`` looks at the first bytes and
 refuses anything that is not an image, video or audio container we examine (HTML, SVG, HLS
 playlists, ffconcat scripts, text), so such bytes never reach ffmpeg or c2pa.
+
+Every format c2pa-rs reads is recognised (``c2pa.Reader.get_supported_mime_types()``): the
+images, video and audio below, JPEG XL (codestream and container), camera raw files (TIFF
+based: DNG, NEF, ARW), and the documents PDF, OOXML (docx/xlsx/pptx), OpenDocument and EPUB,
+which are of kind ``document``: their Content Credentials are verified, nothing else is run on
+them. SVG is the exception, refused with its reason: it is script-capable markup. A
+hand-written table is kept rather than a detection library (puremagic 1.30 ranks candidates by
+confidence and guesses OOXML from any ZIP; filetype's last release is from 2022): each entry
+here is exact, and a ZIP is classified by its entry names.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -84,6 +94,9 @@ _MAGIC: tuple[tuple[int, bytes, str, str], ...] = (
     (0, b"fLaC", "audio/flac", "audio"),
     (0, b"ID3", "audio/mpeg", "audio"),
     (0, b"FLV\x01", "video/x-flv", "video"),
+    (0, b"%PDF-", "application/pdf", "document"),
+    (0, b"\xff\x0a", "image/jxl", "image"),  # JPEG XL codestream
+    (0, b"\x00\x00\x00\x0cJXL \r\n\x87\n", "image/jxl", "image"),  # JPEG XL container
 )
 
 _RIFF = {
@@ -93,7 +106,10 @@ _RIFF = {
 }
 
 # ISO BMFF brands: images (HEIF/AVIF) versus audio; everything else is treated as video.
-_IMAGE_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis", b"heim", b"heis"}
+_IMAGE_BRANDS = {
+    b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"mif2", b"msf1",
+    b"avif", b"avis",
+}  # fmt: skip
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
 
 
@@ -123,6 +139,8 @@ def sniff_bytes(head: bytes) -> Sniffed:
     """Classify the first bytes of a file; raise ``UnsupportedMedia`` if it is not media."""
     if not head:
         raise UnsupportedMedia("the file is empty")
+    if head.startswith(b"PK\x03\x04"):
+        raise UnsupportedMedia("a ZIP archive is classified by its entries (use sniff on a file)")
     for offset, magic, mime, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return Sniffed(mime, kind)
@@ -135,7 +153,7 @@ def sniff_bytes(head: bytes) -> Sniffed:
     for marker, what in (
         (b"#extm3u", "an HLS playlist"),
         (b"ffconcat", "an ffconcat script"),
-        (b"<svg", "an SVG document"),
+        (b"<svg", "an SVG document (script-capable markup, not examined)"),
         (b"<?xml", "an XML document"),
         (b"<!doctype html", "an HTML page"),
         (b"<html", "an HTML page"),
@@ -145,7 +163,49 @@ def sniff_bytes(head: bytes) -> Sniffed:
     raise UnsupportedMedia("the bytes are not an image, video or audio format authcheck reads")
 
 
+_OOXML = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+_ZIP_MIMETYPES = {
+    "application/epub+zip",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.graphics",
+    "application/vnd.oasis.opendocument.text-template",
+    "application/vnd.oasis.opendocument.spreadsheet-template",
+    "application/vnd.oasis.opendocument.presentation-template",
+    "application/vnd.oasis.opendocument.graphics-template",
+}
+
+
+def _sniff_zip(path: Path) -> Sniffed:
+    """OOXML, OpenDocument or EPUB by the archive's entry names (the central directory only;
+    the one entry read, ``mimetype``, must be tiny)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()[:10_000]
+            names = [i.filename for i in infos]
+            if "[Content_Types].xml" in names:
+                for prefix, mime in _OOXML.items():
+                    if any(n.startswith(prefix) for n in names):
+                        return Sniffed(mime, "document")
+            entry = next((i for i in infos if i.filename == "mimetype"), None)
+            if entry is not None and entry.file_size <= 100:
+                declared = archive.read(entry).decode("ascii", "replace").strip()
+                if declared in _ZIP_MIMETYPES:
+                    return Sniffed(declared, "document")
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        raise UnsupportedMedia(f"an unreadable ZIP archive: {exc}") from exc
+    raise UnsupportedMedia("a ZIP archive that is not an office document or EPUB")
+
+
 def sniff(path: Path) -> Sniffed:
     """Classify a file by its magic bytes (never by its name)."""
     with open(path, "rb") as handle:
-        return sniff_bytes(handle.read(512))
+        head = handle.read(512)
+    if head.startswith(b"PK\x03\x04"):
+        return _sniff_zip(path)
+    return sniff_bytes(head)

@@ -52,7 +52,10 @@ HEAD_BYTES = 4 * 1024 * 1024
 TAIL_BYTES = 1024 * 1024
 
 # The XMP properties the detectors look at, by local name (namespace prefixes vary by writer).
-XMP_KEYS = frozenset({"DigitalSourceType", "AIGC", "CreatorTool", "Software", "Make", "Model"})
+# ``provenance`` is dcterms:provenance, where C2PA puts a remote manifest's URL.
+XMP_KEYS = frozenset(
+    {"DigitalSourceType", "AIGC", "CreatorTool", "Software", "Make", "Model", "provenance"}
+)
 # Classic iTunes/QuickTime atom names -> the key ffprobe reports for them.
 MP4_ATOMS = {
     b"\xa9too": "encoder",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from authcheck.errors import MediaError, MediaTooLarge, UnsupportedMedia
@@ -35,7 +36,9 @@ MAX_TAG_CHARS = 2048
 MAX_IMAGE_TEXT_CHARS = 256
 # Pillow plugins allowed to parse a header: the image formats the sniffer accepts, nothing else
 # (EPS would hand the file to Ghostscript on load, and most others are never uploaded).
-PIL_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
+# HEIF (iPhone HEIC) is read by pillow-heif's plugin, registered here once per process.
+PIL_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", "HEIF")
+pillow_heif.register_heif_opener()
 _EXIF_TAGS = {0x0131: "Software", 0x010F: "Make", 0x0110: "Model"}
 _STREAM_KEYS = (
     "index",
@@ -84,6 +87,11 @@ def probe(
     path: Path, kind: str, limits: Limits = DEFAULT_LIMITS, max_pixels: int = 50_000_000
 ) -> ProbeResult:
     """Probe ``path`` of the sniffed ``kind`` ("image", "video" or "audio") under ``limits``."""
+    if kind == "document":
+        raise UnsupportedMedia(
+            "documents (PDF, office files, EPUB) are checked for Content Credentials only; "
+            "no detector runs on them"
+        )
     if kind not in KINDS:
         raise UnsupportedMedia(f"cannot probe media of kind {kind!r}")
     if kind == "image":
@@ -314,8 +322,13 @@ def _image_result(image: Image.Image, max_pixels: int) -> ProbeResult:
 def _unidentified(path: Path) -> MediaError:
     with open(path, "rb") as handle:
         head = handle.read(12)
-    if head[4:8] == b"ftyp":  # HEIC, or an AVIF variant Pillow cannot read
+    if head[4:8] == b"ftyp":  # an AVIF/HEIF variant neither Pillow nor pillow-heif reads
         return UnsupportedMedia("this HEIF/AVIF image variant is not supported")
+    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL ")):
+        return UnsupportedMedia(
+            "JPEG XL: its Content Credentials are verified, but the image stack has no JPEG XL "
+            "decoder, so no detector runs"
+        )
     return MediaError("unreadable image: not a format authcheck reads")
 
 

@@ -16,37 +16,32 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import c2pa
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from authcheck.jsonsafe import json_safe
+from authcheck.pipeline import cose, iptc, ocsp, rubric
 
 log = logging.getLogger(__name__)
 
 # Bump when the settings below change meaning: it is part of every TrustConfig version.
-SETTINGS_REVISION = "1"
+SETTINGS_REVISION = "2"  # 2: named lists, legacy pass, rubric signals
 MAX_INGREDIENT_DEPTH = 16
 MAX_INGREDIENTS = 500
 
-# IPTC digital source types that declare generation or compositing by AI or algorithms.
-AI_SOURCE_TYPES = frozenset(
-    {
-        "trainedAlgorithmicMedia",
-        "compositeWithTrainedAlgorithmicMedia",
-        "algorithmicMedia",
-        "compositeSynthetic",
-    }
-)
 _SUCCESS_SUFFIXES = (".match", ".validated", ".trusted", ".insideValidity", ".skipped")
 _UNTRUSTED = "signingCredential.untrusted"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s+([A-Za-z0-9+/=\s]+?)-----END \1-----")
 _STATES = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}
 
 
-def _normalise_pem(text: str) -> str:
+def normalise_pem(text: str) -> str:
     """Canonical form of a PEM bundle: unique blocks, whitespace removed, sorted."""
     blocks = {
         (kind.decode(), re.sub(rb"\s+", b"", body).decode())
@@ -59,21 +54,41 @@ def _normalise_pem(text: str) -> str:
 
 @dataclass(frozen=True)
 class TrustConfig:
-    """What the verifier trusts: anchors (TSA roots included), an allowed list and limits."""
+    """What the verifier trusts: anchors (TSA roots included), an allowed list and limits.
+
+    ``anchors_pem`` is everything the SDK trusts (the C2PA trusted state). ``lists`` names its
+    parts ((name, pem): ``c2pa``, ``tsa``, ``newsroom``) so a report can say which one matched.
+    The ``legacy_*`` fields, when set, drive a second pass whose result is labelled "legacy
+    interim list" and never changes the C2PA state.
+    """
 
     anchors_pem: str = ""
     allowed_pem: str = ""
     max_manifest_mb: int = 16
+    lists: tuple[tuple[str, str], ...] = ()
+    legacy_anchors_pem: str = ""
+    legacy_allowed_pem: str = ""
+    legacy_ekus: tuple[str, ...] = ()
+    remote_manifests: bool = False  # fetch remote manifests ourselves (never c2pa)
+    ocsp: bool = False  # ask OCSP responders ourselves (never c2pa), see pipeline/ocsp.py
 
     @functools.cached_property
     def version(self) -> str:
         """SHA-256 over the normalised configuration, recorded on every report."""
         payload = json.dumps(
             {
-                "anchors": _normalise_pem(self.anchors_pem),
-                "allowed": _normalise_pem(self.allowed_pem),
+                "anchors": normalise_pem(self.anchors_pem),
+                "allowed": normalise_pem(self.allowed_pem),
                 "max_manifest_mb": self.max_manifest_mb,
                 "settings": SETTINGS_REVISION,
+                "lists": [[name, normalise_pem(pem)] for name, pem in self.lists],
+                "remote_manifests": self.remote_manifests,
+                "ocsp": self.ocsp,
+                "legacy": [
+                    normalise_pem(self.legacy_anchors_pem),
+                    normalise_pem(self.legacy_allowed_pem),
+                    sorted(self.legacy_ekus),
+                ],
             },
             sort_keys=True,
         )
@@ -99,6 +114,7 @@ class ProvenanceFindings:
     ingredients: tuple[dict[str, Any], ...] = ()
     ai_declared: bool = False
     ai_declaration: dict[str, Any] | None = None
+    synthetic_declaration: dict[str, Any] | None = None
     raw_json: bytes | None = None
     raw_sha256: str = ""
     sdk_version: str = ""
@@ -106,6 +122,8 @@ class ProvenanceFindings:
     error_code: str = ""
     error_message: str = ""
     ingredients_invalid: bool = field(default=False)
+    trust: dict[str, Any] | None = None
+    remote_manifest: dict[str, Any] | None = None
 
     def to_report(self) -> dict[str, Any]:
         """JSON-safe projection (no NUL or control characters: PostgreSQL jsonb accepts it).
@@ -125,8 +143,15 @@ class ProvenanceFindings:
                 "active_manifest": self.active_manifest,
                 "ingredients": list(self.ingredients),
                 "ingredients_invalid": self.ingredients_invalid,
+                "trust": self.trust,
+                "remote_manifest": self.remote_manifest,
                 "ai_declared": self.ai_declared,
                 "ai_declaration": self.ai_declaration,
+                "synthetic_declaration": self.synthetic_declaration,
+                "signals_summary": rubric.sentence(
+                    (self.active_manifest or {}).get("signals") or []
+                ),
+                "rubric_version": rubric.rubric_version(),
                 "sdk_version": self.sdk_version,
                 "trust_version": self.trust_version,
                 "raw_sha256": self.raw_sha256,
@@ -182,7 +207,7 @@ def context_for(trust: TrustConfig) -> c2pa.Context:
             for stale in [k for k in _contexts if k[0] != key[0]]:
                 # Built by a parent before fork: unusable here, and not ours to free.
                 del _contexts[stale]
-            if len(_contexts) >= 8:  # trust changes are rare; keep the cache small
+            if len(_contexts) >= 16:  # main + per-list + legacy contexts; trust changes are rare
                 _contexts.clear()
             ctx = c2pa.Context.from_dict(settings)
             _contexts[key] = ctx
@@ -192,25 +217,79 @@ def context_for(trust: TrustConfig) -> c2pa.Context:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read(path: Path, mime: str, trust: TrustConfig) -> ProvenanceFindings:
-    """Verify the Content Credentials of the file at ``path``; never raises for bad input."""
+# Fetches a remote manifest's bytes through the SSRF-safe client; raises ``RemoteFetchError``.
+RemoteFetcher = Callable[[str], bytes]
+_REMOTE_URL = re.compile(r"from url (\S+)")
+
+
+class RemoteFetchError(Exception):
+    """A remote manifest could not (or may not) be fetched; the message says why."""
+
+
+def read(
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    remote: RemoteFetcher | None = None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
+) -> ProvenanceFindings:
+    """Verify the Content Credentials of the file at ``path``; never raises for bad input.
+
+    A file that only points at a remote manifest gets the reference recorded; with ``remote``
+    (the setting on) its bytes are fetched by that callable and handed to c2pa as manifest data,
+    so c2pa itself never opens a connection. ``ocsp_fetch`` (the OCSP setting on) asks the
+    signer's responder when its chain ends at a configured list.
+    """
     base = ProvenanceFindings(state="error", sdk_version=sdk_version(), trust_version=trust.version)
+    findings, error = _read_once(path, mime, trust, base, None, ocsp_fetch)
+    if findings.error_code != "c2pa_remote_manifest_required":
+        return findings
+    match = _REMOTE_URL.search(error)
+    info: dict[str, Any] = {"url": match.group(1) if match else None, "fetched": False}
+    if remote is None or not info["url"]:
+        info["error"] = "remote manifests are not fetched (AUTHCHECK_C2PA_REMOTE_MANIFESTS off)"
+        return replace(findings, remote_manifest=info)
+    try:
+        data = remote(info["url"])
+    except RemoteFetchError as exc:
+        info["error"] = str(exc)
+        return replace(findings, remote_manifest=info)
+    info.update(fetched=True, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    fetched, _ = _read_once(path, mime, trust, base, data, ocsp_fetch)
+    return replace(fetched, remote_manifest=info)
+
+
+def _read_once(
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    base: ProvenanceFindings,
+    data: bytes | None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
+) -> tuple[ProvenanceFindings, str]:
+    """One SDK read (``data``: manifest bytes fetched for it); (findings, SDK error text)."""
     try:
         ctx = context_for(trust)
         with open(path, "rb") as stream:
-            reader = c2pa.Reader.try_create(mime, stream, None, context=ctx)
+            reader = c2pa.Reader.try_create(mime, stream, data, context=ctx)
             if reader is None:
-                return replace(base, state="absent")
+                return replace(base, state="absent"), ""
             with reader:
                 raw = reader.json()
+                crjson = reader.crjson()
     except c2pa.C2paError as exc:
-        return _from_error(exc, path, base)
+        return _from_error(exc, path, base), str(exc)
     except OSError as exc:
-        return replace(base, error_code="c2pa_error", error_message=str(exc))
+        return replace(base, error_code="c2pa_error", error_message=str(exc)), str(exc)
     except Exception as exc:  # a wrapper bug must not become a crashed worker or a 500
         log.exception("c2pa read failed unexpectedly for %s", path)
-        return replace(base, error_code="c2pa_error", error_message=f"{type(exc).__name__}: {exc}")
-    return findings_from_json(raw, base)
+        message = f"{type(exc).__name__}: {exc}"
+        return replace(base, error_code="c2pa_error", error_message=message), message
+    findings = findings_from_json(raw, base, crjson)
+    if findings.state in ("trusted", "valid"):
+        report = trust_report(path, mime, trust, raw, crjson, data, ocsp_fetch)
+        findings = replace(findings, trust=report)
+    return findings, ""
 
 
 def _has_jumbf(path: Path) -> bool:
@@ -243,8 +322,13 @@ def _from_error(exc: c2pa.C2paError, path: Path, base: ProvenanceFindings) -> Pr
     return replace(base, state=state, error_code=code, error_message=message)
 
 
-def findings_from_json(raw: str, base: ProvenanceFindings | None = None) -> ProvenanceFindings:
-    """Build findings from the manifest store JSON the SDK returned (``base``: versions)."""
+def findings_from_json(
+    raw: str, base: ProvenanceFindings | None = None, crjson: str | None = None
+) -> ProvenanceFindings:
+    """Build findings from the manifest store JSON the SDK returned (``base``: versions).
+
+    ``crjson`` (the same store as crJSON) feeds the C2PA signals rubric; without it every
+    manifest's ``signals`` list is empty."""
     base = base or ProvenanceFindings(state="error")
     raw_bytes = raw.encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(raw_bytes).hexdigest()
@@ -263,17 +347,22 @@ def findings_from_json(raw: str, base: ProvenanceFindings | None = None) -> Prov
     active = manifests.get(label) if isinstance(manifests, dict) else None
     results = store.get("validation_results") or {}
     deltas = _deltas_by_uri(results)
-    walker = _IngredientWalker(manifests, deltas)
+    signals = rubric.classify_store(crjson)
+    walker = _IngredientWalker(manifests, deltas, signals)
     ingredients = tuple(walker.children(label, active or {}, depth=0))
-    declaration = _ai_declaration(label, active or {}, walker)
+    declaration = _declaration(label, active or {}, walker, generative_ai=True)
+    synthetic = _declaration(label, active or {}, walker, generative_ai=False)
     return replace(
         base,
         state=_STATES.get(str(store.get("validation_state")), "invalid"),
         failures=_top_failures(results),
-        active_manifest=_manifest_summary(label, active) if active else None,
+        active_manifest=_manifest_summary(label, active, signals.get(label, []))
+        if active
+        else None,
         ingredients=ingredients,
         ai_declared=declaration is not None,
         ai_declaration=declaration,
+        synthetic_declaration=synthetic if declaration is None else None,
         raw_json=raw_bytes,
         raw_sha256=digest,
         ingredients_invalid=any(i["state"] == "invalid" for i in walker.visited),
@@ -359,9 +448,15 @@ def _state_of(failures: list[Failure], has_manifest: bool) -> str:
 class _IngredientWalker:
     """Builds the ingredient tree with each ingredient's own state, bounded against cycles."""
 
-    def __init__(self, manifests: dict[str, Any], deltas: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        manifests: dict[str, Any],
+        deltas: dict[str, dict[str, Any]],
+        signals: dict[str, list[dict[str, Any]]],
+    ) -> None:
         self.manifests = manifests if isinstance(manifests, dict) else {}
         self.deltas = deltas
+        self.signals = signals
         self.visited: list[dict[str, Any]] = []
 
     def children(
@@ -390,6 +485,7 @@ class _IngredientWalker:
             "state": _state_of(failures, bool(child_label)),
             "failures": [{"code": f.code, "explanation": f.explanation} for f in failures],
             "ingredients": [],
+            "signals": self.signals.get(child_label, []) if child_label else [],
         }
         self.visited.append(node)
         if child_label in path or depth >= MAX_INGREDIENT_DEPTH:
@@ -422,13 +518,10 @@ def _action(action: dict[str, Any]) -> dict[str, Any]:
     return {
         "action": action.get("action"),
         "digital_source_type": action.get("digitalSourceType"),
+        "source_type": iptc.describe(action.get("digitalSourceType")),
         "software_agent": agent,
         "when": action.get("when"),
     }
-
-
-def _source_type_name(value: Any) -> str:
-    return str(value or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _claim_generator(manifest: dict[str, Any]) -> str | None:
@@ -440,7 +533,9 @@ def _claim_generator(manifest: dict[str, Any]) -> str | None:
     return str(generator) if generator else None
 
 
-def _manifest_summary(label: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _manifest_summary(
+    label: str, manifest: dict[str, Any], signals: list[dict[str, Any]]
+) -> dict[str, Any]:
     signature = manifest.get("signature_info") or {}
     actions = _actions(manifest)
     source_types = [a["digital_source_type"] for a in actions if a["digital_source_type"]]
@@ -458,25 +553,219 @@ def _manifest_summary(label: str, manifest: dict[str, Any]) -> dict[str, Any]:
         },
         "actions": actions,
         "digital_source_type": source_types[0] if source_types else None,
+        # C2PA Asset Signals Rubric statements for this manifest (ids, values, rubric words).
+        "signals": signals,
     }
 
 
-def _ai_declaration(
-    label: str, active: dict[str, Any], walker: _IngredientWalker
+def _declaration(
+    label: str, active: dict[str, Any], walker: _IngredientWalker, *, generative_ai: bool
 ) -> dict[str, Any] | None:
-    """The first AI declaration in the active manifest, then in the ingredient manifests."""
+    """The first generative-AI (or, with ``generative_ai=False``, other synthetic) source type
+    declared in the active manifest, then in the ingredient manifests."""
     labels = [label] + [n["manifest_label"] for n in walker.visited if n["manifest_label"]]
     for where, manifest_label in enumerate(labels):
         manifest = active if where == 0 else walker.manifests.get(manifest_label)
         if not isinstance(manifest, dict):
             continue
         for action in _actions(manifest):
-            if _source_type_name(action["digital_source_type"]) in AI_SOURCE_TYPES:
-                return {
-                    "manifest_label": manifest_label,
-                    "in_ingredient": where > 0,
-                    "action": action["action"],
-                    "digital_source_type": action["digital_source_type"],
-                    "software_agent": action["software_agent"],
-                }
+            entry = iptc.lookup(action["digital_source_type"])
+            if entry is None or not entry.synthetic or entry.generative_ai != generative_ai:
+                continue
+            return {
+                "manifest_label": manifest_label,
+                "in_ingredient": where > 0,
+                "action": action["action"],
+                "digital_source_type": action["digital_source_type"],
+                "source_type": action["source_type"],
+                "software_agent": action["software_agent"],
+            }
     return None
+
+
+# --- which trust list matched ------------------------------------------------------------------
+
+_SIGNER_TRUSTED = "signingCredential.trusted"
+_TSA_TRUSTED = "timeStamp.trusted"
+LEGACY_LABEL = "legacy interim list"
+
+
+def _active_codes(raw: str) -> set[str]:
+    """Every status code of the active manifest (success, informational and failure)."""
+    try:
+        results = (json.loads(raw).get("validation_results") or {}).get("activeManifest") or {}
+    except (ValueError, AttributeError):
+        return set()
+    return {
+        str(entry.get("code", ""))
+        for kind in ("success", "informational", "failure")
+        for entry in results.get(kind) or []
+        if isinstance(entry, dict)
+    }
+
+
+def _codes_under(
+    path: Path, mime: str, anchors_pem: str, max_mb: int, data: bytes | None = None
+) -> set[str]:
+    """The active manifest's codes when only ``anchors_pem`` is trusted (a second SDK read)."""
+    sub = TrustConfig(anchors_pem=anchors_pem, max_manifest_mb=max_mb)
+    try:
+        with open(path, "rb") as stream:
+            reader = c2pa.Reader.try_create(mime, stream, data, context=context_for(sub))
+            if reader is None:
+                return set()
+            with reader:
+                return _active_codes(reader.json())
+    except (c2pa.C2paError, OSError):
+        return set()
+
+
+def _signer_certificate(raw: str, crjson: str | None) -> dict[str, Any]:
+    """The signing certificate as the SDK reports it: subject, issuer, serial, validity."""
+    store = json.loads(raw)
+    label = store.get("active_manifest") or ""
+    info = ((store.get("manifests") or {}).get(label) or {}).get("signature_info") or {}
+    cert: dict[str, Any] = {}
+    try:
+        for manifest in json.loads(crjson or "{}").get("manifests") or []:
+            if isinstance(manifest, dict) and manifest.get("label") == label:
+                cert = (manifest.get("signature") or {}).get("certificateInfo") or {}
+    except (ValueError, AttributeError):
+        cert = {}
+    validity = cert.get("validity") or {}
+    return {
+        "subject": cert.get("subject") or {"CN": info.get("common_name")},
+        "issuer": cert.get("issuer") or {"O": info.get("issuer")},
+        "serial_number": str(info.get("cert_serial_number") or ""),
+        "not_before": validity.get("notBefore"),
+        "not_after": validity.get("notAfter"),
+        "signing_time": info.get("time"),
+        "timestamp_authority": info.get("timestamp_authority"),
+    }
+
+
+def trust_report(
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    raw: str,
+    crjson: str | None,
+    data: bytes | None = None,
+    ocsp_fetch: ocsp.OcspFetcher | None = None,
+) -> dict[str, Any]:
+    """Which configured list trusts the signer and the timestamp authority, and the legacy pass.
+
+    c2pa-python 0.38.1 reports *that* a signer is trusted, not by which anchor, so each named
+    list is checked by a read trusting only that list; this costs one extra read per list, and
+    only for media the SDK already found trusted (or with a trusted timestamp).
+    """
+    codes = _active_codes(raw)
+    signer_lists: list[str] = []
+    tsa_lists: list[str] = []
+    if codes & {_SIGNER_TRUSTED, _TSA_TRUSTED}:
+        for name, pem in trust.lists:
+            if not pem.strip():
+                continue
+            sub = _codes_under(path, mime, pem, trust.max_manifest_mb, data)
+            if _SIGNER_TRUSTED in sub:
+                signer_lists.append(name)
+            if _TSA_TRUSTED in sub:
+                tsa_lists.append(name)
+    certificate = _signer_certificate(raw, crjson)
+    certs = cose.signer_certs(path, certificate["serial_number"], data)
+    chain = [cose.describe(c) for c in certs]
+    timestamp_codes = sorted(c for c in codes if c.startswith("timeStamp."))
+    return {
+        "signer_trusted": _SIGNER_TRUSTED in codes,
+        "matched_lists": signer_lists,
+        # Read from the COSE x5chain, leaf first; the SDK's own view of the leaf otherwise.
+        "chain": chain or [certificate],
+        "timestamp": {
+            "present": bool(timestamp_codes) or bool(certificate["signing_time"]),
+            "time": certificate["signing_time"],
+            "authority": certificate["timestamp_authority"],
+            "trusted": _TSA_TRUSTED in codes,
+            "codes": timestamp_codes,
+            "matched_lists": tsa_lists,
+        },
+        "legacy": _legacy_pass(path, mime, trust, certificate, data),
+        "revocation": _revocation(certs, trust, ocsp_fetch),
+    }
+
+
+def _revocation(
+    certs: list[x509.Certificate], trust: TrustConfig, fetch: ocsp.OcspFetcher | None
+) -> dict[str, Any]:
+    if fetch is None:
+        return {"checked": False, "status": None, "reason": "OCSP is off (AUTHCHECK_C2PA_OCSP)"}
+    return ocsp.check(certs, list(_allowed_certificates(trust.anchors_pem)), fetch)
+
+
+@functools.lru_cache(maxsize=4)
+def _allowed_certificates(pem: str) -> tuple[x509.Certificate, ...]:
+    try:
+        return tuple(x509.load_pem_x509_certificates(pem.encode()))
+    except ValueError:
+        return ()
+
+
+def _name_matches(name: x509.Name, wanted: dict[str, Any]) -> bool:
+    oids = {"CN": NameOID.COMMON_NAME, "O": NameOID.ORGANIZATION_NAME}
+    for key, oid in oids.items():
+        if key in wanted:
+            values = [a.value for a in name.get_attributes_for_oid(oid)]
+            if wanted[key] not in values:
+                return False
+    return True
+
+
+def _allowed_match(trust: TrustConfig, certificate: dict[str, Any]) -> bool:
+    """The signing certificate is on the legacy allowed list: same issuer, serial and subject,
+    and (when the store config names EKUs) one of those extended key usages."""
+    try:
+        serial = int(certificate["serial_number"])
+    except ValueError:
+        return False
+    for cert in _allowed_certificates(trust.legacy_allowed_pem):
+        if cert.serial_number != serial or not _name_matches(cert.issuer, certificate["issuer"]):
+            continue
+        if not _name_matches(cert.subject, certificate["subject"]):
+            continue
+        if not trust.legacy_ekus:
+            return True
+        try:
+            ekus = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            return False
+        return bool({oid.dotted_string for oid in ekus} & set(trust.legacy_ekus))
+    return False
+
+
+def _legacy_pass(
+    path: Path,
+    mime: str,
+    trust: TrustConfig,
+    certificate: dict[str, Any],
+    data: bytes | None = None,
+) -> dict[str, Any] | None:
+    """The optional pass against the frozen legacy interim list (None when it is off).
+
+    The SDK ignores ``trust.allowed_list`` (c2pa-python 0.38.1), so anchors are checked by an
+    SDK read trusting only the legacy anchors, and the allowed list of end-entity certificates
+    by comparing the signing certificate's issuer, serial number and subject (and EKU).
+    """
+    if not (trust.legacy_anchors_pem or trust.legacy_allowed_pem):
+        return None
+    via = ""
+    if trust.legacy_anchors_pem and _SIGNER_TRUSTED in _codes_under(
+        path, mime, trust.legacy_anchors_pem, trust.max_manifest_mb, data
+    ):
+        via = "anchor"
+    elif trust.legacy_allowed_pem and _allowed_match(trust, certificate):
+        via = "allowed list"
+    return {
+        "label": LEGACY_LABEL,
+        "trusted": bool(via),
+        "via": via or None,
+        "note": "A frozen pre-C2PA list; never the C2PA trusted state.",
+    }

@@ -62,6 +62,9 @@ class ReportFacts:
     ai_declared: bool = False
     ai_tool: str = ""
     ingredients_invalid: bool = False
+    credentials_say: str = ""  # the rubric sentence, "Content Credentials say: ..."
+    synthetic_type: str = ""  # a declared synthetic, non-AI source type (IPTC name)
+    legacy_trusted: bool = False  # the optional legacy interim pass matched (never "trusted")
 
     @classmethod
     def from_report(cls, report: Mapping[str, Any]) -> ReportFacts:
@@ -75,6 +78,12 @@ class ReportFacts:
             ai_declared=bool(report.get("ai_declared")),
             ai_tool=str((report.get("ai_declaration") or {}).get("software_agent") or ""),
             ingredients_invalid=bool(report.get("ingredients_invalid")),
+            credentials_say=str(report.get("signals_summary") or ""),
+            synthetic_type=str(
+                ((report.get("synthetic_declaration") or {}).get("source_type") or {}).get("name")
+                or ""
+            ),
+            legacy_trusted=bool(((report.get("trust") or {}).get("legacy") or {}).get("trusted")),
         )
 
 
@@ -138,6 +147,26 @@ def _indicators(signals: Sequence[SignalFacts]) -> list[SignalFacts]:
     return [s for s in signals if s.label in INDICATOR_LABELS and not s.error]
 
 
+def _said(report: ReportFacts) -> str:
+    """The rubric sentence and any synthetic (non-AI) declaration, appended to a summary."""
+    text = f" {report.credentials_say}" if report.credentials_say else ""
+    if report.synthetic_type:
+        text += (
+            f" The manifest declares the source type '{report.synthetic_type}': synthetic "
+            "media, but not a generative-AI declaration."
+        )
+    return text
+
+
+def _legacy_note(report: ReportFacts) -> str:
+    if not report.legacy_trusted:
+        return ""
+    return (
+        " The signer is on the legacy interim list (the frozen pre-C2PA list of the CAI Verify "
+        "site), which is not the C2PA trust list."
+    )
+
+
 def _declared(report: ReportFacts, signals: Sequence[SignalFacts]) -> Decision | None:
     if report.state in {ReportState.TRUSTED, ReportState.VALID} and report.ai_declared:
         trusted = report.state == ReportState.TRUSTED
@@ -146,7 +175,8 @@ def _declared(report: ReportFacts, signals: Sequence[SignalFacts]) -> Decision |
         return Decision(
             "declared_synthetic",
             f"Signed Content Credentials from {who}, {report.signer}, declare that this "
-            f"media was generated or composited with AI ({tool}). The declaration is signed.",
+            f"media was generated or composited with AI ({tool}). The declaration is signed."
+            + _said(report),
             "c2pa.ai_declared",
         )
     unsigned = _unsigned_declaration(signals)
@@ -202,7 +232,8 @@ def decide(
             "provenance_verified",
             f"Valid Content Credentials signed by {report.signer}, a signer on a "
             "configured trust list. No AI generation is declared in the manifest or its "
-            "ingredients. This shows who signed the file, not that its content is true.",
+            "ingredients. This shows who signed the file, not that its content is true."
+            + _said(report),
             "c2pa.trusted",
         )
     if state == ReportState.VALID:
@@ -210,7 +241,7 @@ def decide(
             "provenance_untrusted",
             f"Intact Content Credentials signed by {report.signer}, issued by an "
             "unknown source: the signer is on no configured trust list, so nobody vouches "
-            "for it. No AI generation is declared.",
+            "for it. No AI generation is declared." + _legacy_note(report) + _said(report),
             "c2pa.valid_untrusted",
         )
     fired = _indicators(signals)

@@ -29,6 +29,7 @@ from authcheck.pipeline import frames as frames_stage
 from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.metadata import EmbeddedMetadata
 from authcheck.registry import detector_get, detectors_for
+from authcheck.selectors import media_metadata_path
 from authcheck.services.lifecycle import check_lease_heartbeat
 from authcheck.services.media import media_path
 from authcheck.telemetry import detector_report
@@ -87,13 +88,8 @@ def frames_ensure(media: Media) -> tuple[Frame, ...]:
 
 
 def metadata_path(media: Media) -> Path:
-    """Where the parsed embedded metadata of a media is cached."""
-    return (
-        Path(settings.MEDIA_ROOT)
-        / "metadata"
-        / media.storage_name[:2]
-        / f"{media.storage_name}.json"
-    )
+    """Where the parsed embedded metadata of a media is cached (the selectors read it too)."""
+    return media_metadata_path(media)
 
 
 def metadata_ensure(media: Media) -> EmbeddedMetadata:

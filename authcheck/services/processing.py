@@ -36,6 +36,7 @@ from authcheck.selectors import evidence_pick
 from authcheck.services import detection, lifecycle, publish
 from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
+from authcheck.services.remote_manifests import ocsp_fetcher, remote_manifest_fetcher
 from authcheck.services.similar import similarity_record
 from authcheck.services.trust import trust_config_current
 
@@ -109,7 +110,9 @@ def _examine(check: Check, *, inline: bool) -> str:
     report = _provenance(check, media)
     probe_error = _probe(check, media, report)
     if probe_error is not None:
-        lifecycle.stage_skip(check, "detectors", f"not run: {probe_error.code}")
+        lifecycle.stage_skip(
+            check, "detectors", f"not run: {probe_error.code}: {probe_error.message}"
+        )
     elif not _detectors(check, media, inline=inline):
         return "waiting"  # the fan-out's last detector task concludes (check_collect)
     return _conclude(check, media)
@@ -249,7 +252,9 @@ def provenance_ensure(media: Media) -> ProvenanceReport:
     ).first()
     if found:
         return found
-    findings = provenance.read(media_path(media), media.mime, trust)
+    findings = provenance.read(
+        media_path(media), media.mime, trust, remote_manifest_fetcher(), ocsp_fetcher()
+    )
     try:
         with transaction.atomic():
             return ProvenanceReport.objects.create(

@@ -1,8 +1,10 @@
-"""The current C2PA trust configuration: PEM files from settings plus anchors managed by admins.
+"""The current C2PA trust configuration: the C2PA and TSA lists (shipped or imported), PEM files
+from settings plus anchors managed by admins, and the optional legacy interim pass.
 
 Called before every verification, so it is cached: the cache key is the files' identity
-(path, mtime, size) and the (id, sha256) of the enabled ``TrustAnchor`` rows, which costs one
-``stat`` per file and one small query. Any change produces a new ``TrustConfig.version``.
+(path, mtime, size), the (id, sha256) of the enabled ``TrustAnchor`` rows and the newest import
+of each named list, which costs one ``stat`` per file and a few small queries. Any change
+produces a new ``TrustConfig.version``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.conf import settings
 
 from authcheck.models import TrustAnchor
 from authcheck.pipeline.provenance import TrustConfig
+from authcheck.services.trust_lists import legacy_ekus, trust_list_key, trust_list_pem
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +56,50 @@ def _anchor_rows() -> tuple[tuple[int, str], ...]:
     return tuple(rows)
 
 
+def _named_lists(shipped: bool, newsroom: str) -> tuple[tuple[str, str], ...]:
+    """(name, pem) of every anchor list: the C2PA and TSA lists (shipped or imported), then the
+    newsroom's own anchors (settings files and enabled database rows)."""
+    lists = [("c2pa", trust_list_pem("c2pa")), ("tsa", trust_list_pem("tsa"))] if shipped else []
+    return (*lists, ("newsroom", newsroom))
+
+
 def trust_config_current() -> TrustConfig:
-    """The TrustConfig every verification uses now (settings files + enabled anchors)."""
+    """The TrustConfig every verification uses now (lists, settings files, enabled anchors)."""
     global _cached
     anchor_files = list(settings.AUTHCHECK_TRUST_ANCHORS)
     allowed_files = list(getattr(settings, "AUTHCHECK_TRUST_ALLOWED_LIST", []))
     max_mb = int(getattr(settings, "AUTHCHECK_C2PA_MAX_MANIFEST_MB", 16))
-    key = (_file_key(anchor_files), _file_key(allowed_files), _anchor_rows(), max_mb)
+    shipped = bool(getattr(settings, "AUTHCHECK_TRUST_C2PA_LISTS", True))
+    legacy = bool(getattr(settings, "AUTHCHECK_TRUST_LEGACY_PASS", False))
+    remote = bool(getattr(settings, "AUTHCHECK_C2PA_REMOTE_MANIFESTS", False))
+    revocation = bool(getattr(settings, "AUTHCHECK_C2PA_OCSP", False))
+    key = (
+        _file_key(anchor_files),
+        _file_key(allowed_files),
+        _anchor_rows(),
+        max_mb,
+        shipped,
+        legacy,
+        remote,
+        revocation,
+        trust_list_key(),
+    )
     with _lock:
         if _cached is not None and _cached[0] == key:
             return _cached[1]
     db_pems = TrustAnchor.objects.filter(enabled=True).order_by("pk").values_list("pem", flat=True)
+    newsroom = "\n".join([_read_pems(anchor_files), *db_pems]).strip()
+    lists = _named_lists(shipped, newsroom)
     config = TrustConfig(
-        anchors_pem="\n".join([_read_pems(anchor_files), *db_pems]).strip(),
+        anchors_pem="\n".join(pem.strip() for _, pem in lists if pem.strip()),
         allowed_pem=_read_pems(allowed_files).strip(),
         max_manifest_mb=max_mb,
+        lists=lists,
+        legacy_anchors_pem=trust_list_pem("legacy") if legacy else "",
+        legacy_allowed_pem=trust_list_pem("legacy-allowed") if legacy else "",
+        legacy_ekus=legacy_ekus() if legacy else (),
+        remote_manifests=remote,
+        ocsp=revocation,
     )
     with _lock:
         _cached = (key, config)

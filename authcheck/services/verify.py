@@ -15,6 +15,7 @@ from authcheck.jsonsafe import clean_text
 from authcheck.pipeline import provenance
 from authcheck.pipeline.hashing import hash_file, sniff
 from authcheck.services.media import upload_to_temp
+from authcheck.services.remote_manifests import ocsp_fetcher, remote_manifest_fetcher
 from authcheck.services.trust import trust_config_current
 
 
@@ -50,5 +51,5 @@ def _report(path: Path, filename: str, sha256: str, size: int) -> dict[str, Any]
             error_message=exc.message,
         )
         return {**head, "mime": None, **findings.to_report()}
-    findings = provenance.read(path, mime, trust)
+    findings = provenance.read(path, mime, trust, remote_manifest_fetcher(), ocsp_fetcher())
     return {**head, "mime": mime, **findings.to_report()}

@@ -81,7 +81,43 @@ class Command(BaseCommand):
             )
         for failure in report.get("failures") or []:
             write(f"  failure {failure['code']}: {visible(failure['explanation'])}")
+        self._print_trust(report.get("trust"))
+        if report.get("signals_summary"):
+            write(f"  {visible(report['signals_summary'])}")
+        for signal in (report.get("active_manifest") or {}).get("signals") or []:
+            if signal["value"]:
+                write(f"  signal {signal['id']}: {visible(signal['text'])}")
+        remote = report.get("remote_manifest")
+        if remote:
+            fetched = f"fetched, sha256 {remote.get('sha256')}" if remote.get("fetched") else ""
+            write(
+                f"  remote manifest: {visible(remote.get('url'))} {fetched or remote.get('error')}"
+            )
         self._print_ingredients(report.get("ingredients") or [], depth=1)
+
+    def _print_trust(self, trust: dict[str, Any] | None) -> None:
+        if not trust:
+            return
+        write = self.stdout.write
+        write(f"  trust lists matched: {', '.join(trust['matched_lists']) or 'none'}")
+        for cert in trust.get("chain") or []:
+            write(
+                f"  certificate: {visible(str(cert.get('subject')))} "
+                f"(valid {cert.get('not_before')} to {cert.get('not_after')})"
+            )
+        stamp = trust.get("timestamp") or {}
+        if stamp.get("present"):
+            lists = ", ".join(stamp.get("matched_lists") or []) or "no list"
+            state = "trusted" if stamp.get("trusted") else "untrusted"
+            who = visible(stamp.get("authority"))
+            write(f"  timestamp: {stamp.get('time')} by {who}, {state} ({lists})")
+        legacy = trust.get("legacy")
+        if legacy:
+            state = f"trusted via {legacy['via']}" if legacy["trusted"] else "not on it"
+            write(f"  {legacy['label']}: {state} (not the C2PA trusted state)")
+        revocation = trust.get("revocation") or {}
+        if revocation.get("checked"):
+            write(f"  OCSP: {revocation.get('status')} at {revocation.get('produced_at')}")
 
     def _print_manifest(self, manifest: dict[str, Any] | None) -> None:
         if not manifest:
