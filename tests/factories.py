@@ -70,6 +70,7 @@ class DoneCheckFactory(CheckFactory):
 class VerdictFactory(DjangoModelFactory):
     class Meta:
         model = Verdict
+        skip_postgeneration_save = True
 
     check_ref = factory.SubFactory(CheckFactory)
     label = VerdictLabel.NO_PROVENANCE
@@ -80,6 +81,26 @@ class VerdictFactory(DjangoModelFactory):
     versions = factory.LazyFunction(
         lambda: {"rules": "1", "trust": "t1", "c2pa_sdk": "sdk1", "detectors": {"ai_labels": "1"}}
     )
+
+    @factory.post_generation
+    def audited(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """Record the verdict in the audit trail as the services do (audit_verify checks every
+        verdict row against its event)."""
+        if not create:
+            return
+        from django.db import transaction
+
+        from authcheck.services.audit import audit_record, verdict_digest
+
+        with transaction.atomic():
+            audit_record(
+                actor="system",
+                action="review.recorded" if self.author_id else "verdict.issued",
+                object_type="verdict",
+                object_id=self.pk,
+                check_id=self.check_ref_id,
+                data={"verdict_sha256": verdict_digest(self)},
+            )
 
 
 class SignalFactory(DjangoModelFactory):

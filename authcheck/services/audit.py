@@ -167,6 +167,8 @@ def verdict_digest(verdict: Verdict) -> str:
         "note": verdict.note,
         "author_id": verdict.author_id,
         "supersedes_id": verdict.supersedes_id,
+        "replaces_id": verdict.replaces_id,
+        "cause": verdict.cause,
     }
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
@@ -421,7 +423,7 @@ def _same_time(at: Any, created_at: dt.datetime) -> bool:
     return hashed is not None and abs(hashed - created_at) <= _CREATED_AT_SKEW
 
 
-_VERDICT_ACTIONS = ("verdict.issued", "review.recorded")
+_VERDICT_ACTIONS = ("verdict.issued", "review.recorded", "verdict.changed")
 # Events written before verdict digests existed carry these fields of the row instead.
 _LEGACY_VERDICT_FIELDS = {"verdict.issued": ("label", "rule"), "review.recorded": ("decision",)}
 

@@ -33,7 +33,7 @@ from authcheck.models import (
 )
 from authcheck.pipeline.verdict import Decision
 from authcheck.selectors import evidence_pick, verdict_automated_of, verdicts_of
-from authcheck.services.audit import audit_record, canonical_json
+from authcheck.services.audit import audit_record, canonical_json, verdict_digest
 from authcheck.services.processing import decision_current, versions_current
 from authcheck.services.trust import trust_config_current
 from authcheck.services.webhooks import event_emit
@@ -236,6 +236,7 @@ def _changed_record(
             "raw_manifest_sha256": report.raw_manifest_sha256 if report else None,
             "signal_ids": sorted(s.pk for s in signals),
             "review_needed": flagged,
+            "verdict_sha256": verdict_digest(new),
         },
     )
 
