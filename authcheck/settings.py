@@ -115,7 +115,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+
+def _private_file(path: str) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite would create it 0644)."""
+    if path and path != ":memory:" and not os.path.exists(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _private_file(str(DATABASES["default"]["NAME"]))
     # WAL lets the in-process task thread write while requests read.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
