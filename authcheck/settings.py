@@ -194,6 +194,13 @@ AUTHCHECK_DETECTORS = env_list("AUTHCHECK_DETECTORS")
 AUTHCHECK_AUDIT_CHECKPOINT_KEY = env_str("AUTHCHECK_AUDIT_CHECKPOINT_KEY", "")
 AUTHCHECK_EXTENSION_ORIGINS = env_list("AUTHCHECK_EXTENSION_ORIGINS")
 
+# HTTP framing limits. gunicorn's limit_request_line / limit_request_fields /
+# limit_request_field_size must be set from these (deploy/gunicorn.conf.py); Django answers what
+# still reaches it with problem JSON (authcheck.api.middleware).
+AUTHCHECK_LIMIT_REQUEST_LINE = env_int("AUTHCHECK_LIMIT_REQUEST_LINE", 4094)
+AUTHCHECK_LIMIT_REQUEST_FIELDS = env_int("AUTHCHECK_LIMIT_REQUEST_FIELDS", 100)
+AUTHCHECK_LIMIT_REQUEST_FIELD_SIZE = env_int("AUTHCHECK_LIMIT_REQUEST_FIELD_SIZE", 8190)
+
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
