@@ -2,13 +2,16 @@
 WebM and WAV files, uploaded and processed like any check, always end in a terminal state with
 a stable code, within a bounded time, and never store a traceback.
 
-The default suite runs a bounded sample (4 mutants per format); ``-m slow`` runs 60 per format
-(300 files). Mutants are drawn from a seeded generator, so a failure names a reproducible case.
+The default suite (and CI) runs a bounded sample, 4 mutants per format (about 20 s); the full
+run, 60 per format (300 files, about 6 minutes on the 2-core machine), is opt-in:
+``AUTHCHECK_FUZZ_FULL=1 .venv/bin/pytest tests/security -m slow``. Mutants come from a seeded
+generator, so a failure names a reproducible case.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
 import time
@@ -112,6 +115,7 @@ def test_mutated_media_of_every_format_ends_terminal_with_a_code_bounded(
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("AUTHCHECK_FUZZ_FULL"), reason="set AUTHCHECK_FUZZ_FULL=1")
 def test_three_hundred_mutated_files_end_terminal_with_a_code(
     tmp_path: Path, enqueued: list[int]
 ) -> None:
