@@ -153,7 +153,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+
+def _private_file(path: str) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite would create it 0644)."""
+    if path and path != ":memory:" and not os.path.exists(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _private_file(str(DATABASES["default"]["NAME"]))
     # WAL lets the in-process task thread write while requests read.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -292,6 +302,13 @@ AUTHCHECK_WEBHOOK_QUEUE = env_str("AUTHCHECK_WEBHOOK_QUEUE", "notifications")
 # Re-verification: checks re-examined per periodic pass, and how often the pass runs.
 AUTHCHECK_REVERIFY_BATCH = env_int("AUTHCHECK_REVERIFY_BATCH", 50)
 AUTHCHECK_REVERIFY_INTERVAL_SECONDS = env_int("AUTHCHECK_REVERIFY_INTERVAL_SECONDS", 300)
+
+# HTTP framing limits. gunicorn's limit_request_line / limit_request_fields /
+# limit_request_field_size must be set from these (deploy/gunicorn.conf.py); Django answers what
+# still reaches it with problem JSON (authcheck.api.middleware).
+AUTHCHECK_LIMIT_REQUEST_LINE = env_int("AUTHCHECK_LIMIT_REQUEST_LINE", 4094)
+AUTHCHECK_LIMIT_REQUEST_FIELDS = env_int("AUTHCHECK_LIMIT_REQUEST_FIELDS", 100)
+AUTHCHECK_LIMIT_REQUEST_FIELD_SIZE = env_int("AUTHCHECK_LIMIT_REQUEST_FIELD_SIZE", 8190)
 
 # --- Celery: set CELERY_BROKER_URL to send tasks to workers; unset runs them in-process. ----
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,17 @@ def _frames_save(path: Path, frames: tuple[Frame, ...]) -> None:
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
+    _private_write(path, buffer.getvalue())
+
+
+def _private_write(path: Path, data: bytes) -> None:
+    """Write a cache file next to the media, 0600 like the originals, replacing it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(buffer.getvalue())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.chmod(tmp, 0o600)  # an older .tmp left by a killed worker keeps its mode otherwise
     tmp.replace(path)
 
 
@@ -98,10 +107,7 @@ def metadata_ensure(media: Media) -> EmbeddedMetadata:
     if path.exists():
         return EmbeddedMetadata.from_dict(json.loads(path.read_text()))
     found = metadata_stage.read(media_path(media), ffmpeg_limits())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(found.to_dict()))
-    tmp.replace(path)
+    _private_write(path, json.dumps(found.to_dict()).encode())
     return found
 
 

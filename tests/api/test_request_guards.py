@@ -82,3 +82,19 @@ def test_a_chunked_upload_gets_411_length_required_from_a_real_server(tmp_path: 
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 411"), head
     assert b"application/problem+json" in head and b'"length_required"' in payload
+
+
+@pytest.mark.django_db
+def test_a_content_length_that_is_not_a_number_is_a_400_problem() -> None:
+    response = Client().generic(
+        "POST", "/api/v1/checks", b"{}", content_type="application/json", CONTENT_LENGTH="12abc"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "bad_content_length"
+
+
+@pytest.mark.django_db
+def test_a_request_line_over_the_limit_is_a_414_problem(settings) -> None:
+    settings.AUTHCHECK_LIMIT_REQUEST_LINE = 100
+    response = Client().get("/api/v1/checks?q=" + "a" * 200)
+    assert response.status_code == 414 and response.json()["code"] == "uri_too_long"
+    assert response["Content-Type"] == "application/problem+json"

@@ -123,3 +123,35 @@ def test_unreadable_or_unwritable_files_exit_2(capsys, tmp_path: Path) -> None:
     assert code == 2 and err.startswith("audit_verify: cannot read checkpoint")
     code, _, err = run(capsys, "audit_checkpoint", str(tmp_path / "no-such-dir" / "c.jsonl"))
     assert code == 2 and err.startswith("audit_checkpoint: cannot write")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_broken_chain_is_printed_once_by_the_real_command(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.live import ROOT, database_url
+
+    record(3)
+    tamper(2, AuditEvent.objects.get(seq=2).body.replace("test.step", "test.edit"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "AUTHCHECK_DATA_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "audit_verify"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert (done.stdout + done.stderr).count("audit chain BROKEN at seq 2") == 1, done.stderr

@@ -108,3 +108,31 @@ def test_a_verdict_row_changed_in_the_database_is_caught_by_audit_verify(
     for status in (audit_verify(), audit_verify(check_id=check.pk)):
         assert not status.ok
         assert "differs from its audited record" in status.reason
+
+
+def test_frame_and_metadata_caches_are_created_0600_like_the_originals(
+    journalist: User, enqueued: list[int], tmp_path: Path
+) -> None:
+    import stat
+
+    from authcheck.models import Media
+    from authcheck.services import detection
+
+    data = make_image(tmp_path / "f.png", size=(40, 30), color=(7, 7, 7)).read_bytes()
+    checks.check_create(user=journalist, upload=io.BytesIO(data))
+    media = Media.objects.get()
+    processing.probe_ensure(media)
+    detection.frames_ensure(media)
+    detection.metadata_ensure(media)
+    for path in (detection.frames_path(media), detection.metadata_path(media)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_the_sqlite_database_file_is_created_0600(tmp_path: Path) -> None:
+    import stat
+
+    from authcheck.settings import _private_file
+
+    path = tmp_path / "db" / "db.sqlite3"
+    _private_file(str(path))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
