@@ -222,10 +222,17 @@ AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
-    "webhook-deliveries-due": {"task": "authcheck.tasks.webhook_sweep_task", "schedule": 60.0},
+    # Background work of its own queue: a slow receiver or a long re-verification never
+    # holds up intake on the checks queue.
+    "webhook-deliveries-due": {
+        "task": "authcheck.tasks.webhook_sweep_task",
+        "schedule": 60.0,
+        "options": {"queue": AUTHCHECK_WEBHOOK_QUEUE},
+    },
     "reverify": {
         "task": "authcheck.tasks.reverify_task",
         "schedule": float(AUTHCHECK_REVERIFY_INTERVAL_SECONDS),
+        "options": {"queue": AUTHCHECK_WEBHOOK_QUEUE},
     },
 }
 

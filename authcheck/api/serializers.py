@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
 from authcheck.models import CheckClient, CheckStatus, ReviewDecision, RunState, VerdictLabel
@@ -24,6 +24,28 @@ NOT_ONLY_WHITESPACE = (
 
 
 # --- requests ------------------------------------------------------------------------------------
+
+
+class _NulLeftToTheService:
+    """Drops DRF's NUL check from a URL field: the schema allows any character, and the
+    service's own URL rules answer a NUL with ``url_invalid`` (422), as for any other control
+    character. (In ``__init__``: DRF rebuilds declared fields from their arguments.)"""
+
+    validators: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
+class UrlCharField(_NulLeftToTheService, serializers.CharField):
+    """A URL as text, checked by the service (``validate_url``)."""
+
+
+class UrlRegexField(_NulLeftToTheService, serializers.RegexField):
+    """A URL with a schema pattern, checked by the service (``validate_url``)."""
 
 
 class _SubmissionFields(serializers.Serializer):
@@ -50,7 +72,7 @@ class CheckCreateSerializer(_SubmissionFields):
     ``url`` is checked here only for length; ``validate_url`` gives its own codes (url_scheme,
     url_blocked, ...) for the rest."""
 
-    url = serializers.CharField(
+    url = UrlCharField(
         required=False, max_length=MAX_URL_LENGTH, trim_whitespace=True, help_text="media URL"
     )
     file = serializers.FileField(
