@@ -220,10 +220,18 @@ AUTHCHECK_DETECTOR_QUEUE = env_str(
 AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT", 120)
 AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Background work (webhook deliveries, re-verification) has its own queue: a slow receiver or a
+# long re-verification never holds up intake on the checks queue.
+CELERY_TASK_ROUTES = {
+    name: {"queue": AUTHCHECK_WEBHOOK_QUEUE}
+    for name in (
+        "authcheck.tasks.webhook_deliver_task",
+        "authcheck.tasks.webhook_sweep_task",
+        "authcheck.tasks.reverify_task",
+    )
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {"task": "authcheck.tasks.sweep_task", "schedule": 60.0},
-    # Background work of its own queue: a slow receiver or a long re-verification never
-    # holds up intake on the checks queue.
     "webhook-deliveries-due": {
         "task": "authcheck.tasks.webhook_sweep_task",
         "schedule": 60.0,

@@ -62,13 +62,7 @@ def sweep_task() -> list[int]:
     return checks.checks_sweep()
 
 
-@app.task(
-    bind=True,
-    acks_late=True,
-    max_retries=None,
-    name=WEBHOOK_TASK,
-    queue=settings.AUTHCHECK_WEBHOOK_QUEUE,
-)
+@app.task(bind=True, acks_late=True, max_retries=None, name=WEBHOOK_TASK)
 def webhook_deliver_task(self: Any, delivery_id: int) -> str:
     """One signed delivery attempt; a failure is retried after the backoff the service chose."""
     attempt = webhooks.webhook_delivery_attempt(delivery_id)
@@ -77,13 +71,13 @@ def webhook_deliver_task(self: Any, delivery_id: int) -> str:
     return attempt.outcome
 
 
-@app.task(name="authcheck.tasks.webhook_sweep_task", queue=settings.AUTHCHECK_WEBHOOK_QUEUE)
+@app.task(name="authcheck.tasks.webhook_sweep_task")
 def webhook_sweep_task() -> list[int]:
     """Periodic: resend due deliveries whose message was lost."""
     return webhooks.webhook_deliveries_sweep()
 
 
-@app.task(name="authcheck.tasks.reverify_task", queue=settings.AUTHCHECK_WEBHOOK_QUEUE)
+@app.task(name="authcheck.tasks.reverify_task")
 def reverify_task() -> dict[str, int]:
     """Periodic: re-examine one bounded batch of stored checks under the current versions; a
     full batch queues the next one at once. Progress is committed per check, so a batch cut
