@@ -338,15 +338,30 @@ AUTHCHECK_DETECTOR_QUEUE = env_str(
 AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_SOFT_TIME_LIMIT", 120)
 AUTHCHECK_DETECTOR_TIME_LIMIT = env_int("AUTHCHECK_DETECTOR_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Background work (webhook deliveries, re-verification) has its own queue: a slow receiver or a
+# long re-verification never holds up intake on the checks queue.
+CELERY_TASK_ROUTES = {
+    name: {"queue": AUTHCHECK_WEBHOOK_QUEUE}
+    for name in (
+        "authcheck.tasks.webhook_deliver_task",
+        "authcheck.tasks.webhook_sweep_task",
+        "authcheck.tasks.reverify_task",
+    )
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-leases": {
         "task": "authcheck.tasks.sweep_task",
         "schedule": float(env_int("AUTHCHECK_SWEEP_SECONDS", 60)),
     },
-    "webhook-deliveries-due": {"task": "authcheck.tasks.webhook_sweep_task", "schedule": 60.0},
+    "webhook-deliveries-due": {
+        "task": "authcheck.tasks.webhook_sweep_task",
+        "schedule": 60.0,
+        "options": {"queue": AUTHCHECK_WEBHOOK_QUEUE},
+    },
     "reverify": {
         "task": "authcheck.tasks.reverify_task",
         "schedule": float(AUTHCHECK_REVERIFY_INTERVAL_SECONDS),
+        "options": {"queue": AUTHCHECK_WEBHOOK_QUEUE},
     },
 }
 

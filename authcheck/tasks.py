@@ -80,7 +80,8 @@ def webhook_sweep_task() -> list[int]:
 @app.task(name="authcheck.tasks.reverify_task")
 def reverify_task() -> dict[str, int]:
     """Periodic: re-examine one bounded batch of stored checks under the current versions; a
-    full batch queues the next one at once."""
+    full batch queues the next one at once. Progress is committed per check, so a batch cut
+    short by the time limit resumes where it stopped."""
     result = reverify.reverify_pass()
     if result.more:
         reverify_task.delay()

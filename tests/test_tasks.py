@@ -64,3 +64,18 @@ def test_the_celery_task_processes_through_the_fan_out(
     assert tasks.check_process_task.run(check.pk) == "waiting"
     assert tasks.detector_task.run(check.pk, "loudness") == "done"
     assert Check.objects.get(pk=check.pk).status == "done"
+
+
+def test_background_work_is_routed_to_the_notifications_queue_never_the_checks_queue() -> None:
+    """Webhook deliveries and re-verification passes never wait behind (or hold up) intake."""
+    from django.conf import settings
+
+    from authcheck.celery import app
+
+    for name in (
+        "authcheck.tasks.webhook_deliver_task",
+        "authcheck.tasks.webhook_sweep_task",
+        "authcheck.tasks.reverify_task",
+    ):
+        queue = app.amqp.router.route({}, name)["queue"].name
+        assert queue == settings.AUTHCHECK_WEBHOOK_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -28,16 +27,9 @@ from authcheck.services.batch import (
 )
 
 
-class _UrlLine(serializers.CharField):
+class _UrlLine(s.UrlCharField):
     """A string exactly as sent: DRF would turn a number into text, the schema says string.
     NUL is kept too: what is wrong with one URL is its line's error (url_invalid)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        validators: list[Any] = self.validators  # type: ignore[has-type]  # a DRF property
-        self.validators = [
-            v for v in validators if not isinstance(v, ProhibitNullCharactersValidator)
-        ]
 
     def to_internal_value(self, data: Any) -> str:
         """The line, or a validation error for anything that is not a string."""

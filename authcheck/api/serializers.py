@@ -80,6 +80,28 @@ class EvidenceSerializer(serializers.Serializer):
     )
 
 
+class _NulLeftToTheService:
+    """Drops DRF's NUL check from a URL field: the schema allows any character, and the
+    service's own URL rules answer a NUL with ``url_invalid`` (422), as for any other control
+    character. (In ``__init__``: DRF rebuilds declared fields from their arguments.)"""
+
+    validators: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
+class UrlCharField(_NulLeftToTheService, serializers.CharField):
+    """A URL as text, checked by the service (``validate_url``)."""
+
+
+class UrlRegexField(_NulLeftToTheService, serializers.RegexField):
+    """A URL with a schema pattern, checked by the service (``validate_url``)."""
+
+
 class _SubmissionFields(serializers.Serializer):
     """What every form of ``POST /checks`` shares: the one description of those fields."""
 
@@ -119,7 +141,7 @@ class CheckCreateSerializer(_ClickFields):
     ``url`` is checked here only for length; ``validate_url`` gives its own codes (url_scheme,
     url_blocked, ...) for the rest."""
 
-    url = serializers.CharField(
+    url = UrlCharField(
         required=False, max_length=MAX_URL_LENGTH, trim_whitespace=True, help_text="media URL"
     )
     file = serializers.FileField(

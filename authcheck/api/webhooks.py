@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from authcheck import selectors
+from authcheck.api import serializers as s
 from authcheck.api.permissions import HasAnyRole
 from authcheck.api.views import AUTH_PROBLEMS, MAX_DB_ID, ApiView, problems
 from authcheck.errors import AuthcheckError
@@ -24,7 +25,7 @@ DELIVERIES_SHOWN = 20
 class WebhookCreateSerializer(serializers.Serializer):
     """``POST /webhooks``."""
 
-    url = serializers.RegexField(
+    url = s.UrlRegexField(
         r"^[Hh][Tt][Tt][Pp][Ss]?://",
         max_length=MAX_URL_LENGTH,
         help_text="https URL of the receiver (public address; no redirects are followed)",

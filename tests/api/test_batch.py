@@ -120,3 +120,8 @@ def test_a_line_with_nul_is_that_lines_url_invalid(jo, enqueued) -> None:
     ).json()
     assert [line["status"] for line in body["results"]] == [422, 202]
     assert body["results"][0]["error"]["code"] == "url_invalid"
+
+
+def test_a_single_submission_answers_nul_in_the_url_as_url_invalid(jo, enqueued) -> None:
+    response = jo.post("/api/v1/checks", {"url": "https://a.example/\x00"}, format="json")
+    problem(response, 422, "url_invalid")

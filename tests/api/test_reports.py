@@ -144,3 +144,16 @@ def test_report_key_generate_refuses_to_overwrite(tmp_path, capsys, settings) ->
     assert (tmp_path / "k.pem").stat().st_mode & 0o777 == 0o600
     code, _, err = run_command(capsys, "report_key", "--generate")
     assert code == 2 and "exists" in err
+
+
+def test_the_cli_saves_the_same_report_and_it_verifies(jo, reviewed_check, tmp_path, capsys):
+    path = tmp_path / "cli.json"
+    code, _, err = run_command(capsys, "report", str(reviewed_check), "--out", str(path))
+    assert code == 0, err
+    saved = signedjson.verify(path.read_bytes()).payload
+    served = signedjson.verify(fetch_report(jo, reviewed_check)).payload
+    assert {k: v for k, v in saved.items() if k != "generated_at"} == {
+        k: v for k, v in served.items() if k != "generated_at"
+    }
+    code, _, err = run_command(capsys, "report", "999999")
+    assert code == 2 and "no check" in err

@@ -66,6 +66,7 @@ def test_someone_elses_webhook_cannot_be_seen_or_deleted(jo, ed, receiver) -> No
         ("http://hooks.example/x", 422, "url_scheme"),
         ("https://127.0.0.1/x", 422, "url_blocked"),
         ("https://hooks.example:8443/x", 422, "url_port"),
+        ("https://hooks.example/\x00", 422, "url_invalid"),
     ],
 )
 def test_unsafe_receiver_urls_are_refused(jo, url: str, status: int, code: str) -> None:

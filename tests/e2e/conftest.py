@@ -158,11 +158,20 @@ def celery_worker(
     _use_broker(monkeypatch, broker_url)
     monkeypatch.setattr(settings, "AUTHCHECK_TASKS_IN_PROCESS", False)
     monkeypatch.setitem(app.conf, "task_default_queue", queue_name)
+    # Background work (webhooks, re-verification) goes to this test's own notifications queue.
+    notify_queue = f"{queue_name}-notifications"
+    monkeypatch.setattr(settings, "AUTHCHECK_WEBHOOK_QUEUE", notify_queue)
+    monkeypatch.setitem(
+        app.conf,
+        "task_routes",
+        {name: {"queue": notify_queue} for name in settings.CELERY_TASK_ROUTES},
+    )
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "AUTHCHECK_DATA_DIR": str(tmp_path),
         "AUTHCHECK_QUEUE": queue_name,
+        "AUTHCHECK_WEBHOOK_QUEUE": notify_queue,
         "CELERY_BROKER_URL": broker_url,
         "AUTHCHECK_FETCH_ALLOW_LOOPBACK": "true",
         "PYTHONUNBUFFERED": "1",
@@ -176,7 +185,7 @@ def celery_worker(
         "authcheck",
         "worker",
         "-Q",
-        f"{queue_name},{queue_name}-detectors",
+        f"{queue_name},{queue_name}-detectors,{notify_queue}",
         "-c",
         "1",
         "-P",
