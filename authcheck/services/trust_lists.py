@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 from django.db import transaction
+from django.db.models import Max
 
 from authcheck.errors import AuthcheckError
 from authcheck.models import TrustListImport
@@ -61,12 +62,13 @@ def trust_list_pem(name: str) -> str:
 
 
 def trust_list_key() -> tuple[tuple[str, int], ...]:
-    """Cheap identity of the imported lists (newest row id per name), for caching."""
-    key = []
-    for name in sorted(SHIPPED):
-        newest = TrustListImport.objects.filter(name=name).order_by("-id").values("id").first()
-        key.append((name, newest["id"] if newest else 0))
-    return tuple(key)
+    """Cheap identity of the imported lists (newest row id per name, one query), for caching."""
+    newest = dict(
+        TrustListImport.objects.values("name")
+        .annotate(newest=Max("id"))
+        .values_list("name", "newest")
+    )
+    return tuple((name, int(newest.get(name) or 0)) for name in sorted(SHIPPED))
 
 
 def legacy_ekus() -> tuple[str, ...]:
