@@ -164,7 +164,11 @@ def temporal_result(stats: TemporalStats) -> SignalResult:
     p_warp = warp_table.percentile(stats.warp_error)
     score = max(p_flicker, p_warp)
     high = stats.flicker > flicker_limit.statistic or stats.warp_error > warp_limit.statistic
-    strict = stats.flicker > flicker_limit.strict or stats.warp_error > warp_limit.strict
+    # A strict threshold equal to the standard one (too few samples) is no stricter: not "strict".
+    strict = any(
+        limit.strict > limit.statistic and value > limit.strict
+        for value, limit in ((stats.flicker, flicker_limit), (stats.warp_error, warp_limit))
+    )
     strength = ("strict" if strict else "standard") if high else "below"
     fpr = flicker_limit.false_positive_rate + warp_limit.false_positive_rate
     evidence: dict[str, Any] = {

@@ -109,20 +109,27 @@ def test_it_reads_the_original_image_not_the_downscaled_frame(tmp_path):
     assert _detect(ctx).label == "indicator_high"
 
 
-def test_video_frames_are_scored_against_the_video_reference():
+def test_video_abstains_because_its_threshold_did_not_hold_on_held_out_real_clips():
     up = [Frame(i, i * 0.5, i == 0, nearest_2x(natural_image(i, 192, 256))) for i in range(4)]
-    plain = [Frame(i, i * 0.5, i == 0, natural_image(10 + i, 384, 512)) for i in range(4)]
+    ctx = DetectorContext(
+        Path("/nonexistent.mp4"), "0" * 64, "video/mp4", "video", frames=tuple(up)
+    )
 
-    def video(frames: list[Frame]) -> SignalResult:
-        ctx = DetectorContext(
-            Path("/nonexistent.mp4"), "0" * 64, "video/mp4", "video", frames=tuple(frames)
-        )
-        return _detect(ctx)
+    result = _detect(ctx)
 
-    high, low = video(up), video(plain)
-    assert high.evidence["reference"]["table"] == "spectral_artifacts.video"
-    assert high.label == "indicator_high" and low.label == "indicator_low"
-    assert high.evidence["pictures_examined"] == 4
+    assert result.label == "abstain" and result.score is None
+    assert "held-out real clips" in result.evidence["reason"]
+
+
+def test_a_letterboxed_picture_is_analysed_without_its_bars(tmp_path):
+    picture = natural_image(9, 300, 400)
+    boxed = np.zeros((300, 534, 3), np.uint8)
+    boxed[:, 67:467] = picture
+
+    plain = _detect(image_context(tmp_path, picture, "plain.png"))
+    bars = _detect(image_context(tmp_path, boxed, "boxed.png"))
+
+    assert bars.evidence["statistic"] == plain.evidence["statistic"]
 
 
 def test_it_abstains_on_pictures_smaller_than_a_tile(tmp_path):
