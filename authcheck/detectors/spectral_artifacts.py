@@ -17,11 +17,12 @@ both residuals; the evidence names its position (and so its period).
 
 Images are analysed at native resolution from the original file (capped at 50 MP): the pipeline's
 <=512 px frames are themselves resampled, which moves or erases the peaks. Video would use the
-sampled frames (median over frames), but abstains for now (see the guard). The score is the percentile against real reference material
-(``reference.py``). The label is ``indicator_high`` when the statistic is above the threshold set
-on separate real calibration photographs for at most 1% false positives, one threshold per
-condition (lossless image, JPEG image), and the evidence says ``strength: strict``
-when it is above every real sample measured (the verdict needs that, or a second indicator).
+sampled frames (median over frames), but abstains for now (see the guard). The score is the
+percentile against real reference material (``reference.py``). The label is ``indicator_high``
+when the statistic is above the threshold set on separate real calibration photographs for at
+most 1% false positives, one threshold per condition (lossless image, JPEG image), and the
+evidence says ``strength: strict`` when it is above every real sample measured (the verdict needs
+that, or a second indicator).
 
 Uniform borders (letterbox or pillarbox bars) are trimmed before analysis: the bar's edge is a
 step that raised real photos' statistic (13 of 40 letterboxed real copies fired on the held-out
