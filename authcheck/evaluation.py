@@ -105,3 +105,28 @@ def figures(
         tpr_at_1=_bootstrap(y, s, lambda a, b: tpr_at_fpr(a, b, 0.01), rounds, seed),
         tpr_at_5=_bootstrap(y, s, lambda a, b: tpr_at_fpr(a, b, 0.05), rounds, seed),
     )
+
+
+def rate_interval(
+    flags: list[bool], groups: list[str], *, rounds: int = 1000, seed: int = 0
+) -> Interval:
+    """A share of ``flags`` with a 95% bootstrap interval that resamples whole ``groups``.
+
+    Copies of one source photograph (crops, re-encodes, resizes) are not independent, so the
+    interval resamples source photographs, not files; it is wider and more honest than a per-file
+    bootstrap.
+    """
+    if not flags:
+        return Interval(float("nan"), float("nan"), float("nan"))
+    by_group: dict[str, list[bool]] = {}
+    for flag, group in zip(flags, groups, strict=True):
+        by_group.setdefault(group, []).append(flag)
+    hits = np.array([sum(v) for v in by_group.values()], dtype=float)
+    sizes = np.array([len(v) for v in by_group.values()], dtype=float)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(rounds):
+        idx = rng.integers(0, hits.size, hits.size)
+        values.append(hits[idx].sum() / sizes[idx].sum())
+    low, high = np.percentile(values, [2.5, 97.5]) if values else (0.0, 0.0)
+    return Interval(float(hits.sum() / sizes.sum()), float(low), float(high))

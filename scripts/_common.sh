@@ -22,6 +22,30 @@ need_apt() {
   fi
 }
 
+need_apt_files() {
+  # Like need_apt, for data packages: "path:package" pairs, installed when the path is missing.
+  local missing=()
+  for pair in "$@"; do
+    local path="${pair%%:*}" pkg="${pair##*:}"
+    [ -e "$path" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${missing[*]} ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing: ${missing[*]} (install them with your package manager)" >&2
+    return 1
+  fi
+}
+
+# Real photographs and camera footage for the indicators' reference, calibration and evaluation
+# sets (scripts/real_sources.py): KDE wallpaper photographs and OpenCV's sample data.
+REAL_MEDIA_PACKAGES=(
+  /usr/share/wallpapers/Path/contents/images/2560x1600.jpg:plasma-workspace-wallpapers
+  /usr/share/doc/opencv-doc/examples/data/vtest.avi:opencv-doc
+)
+
 venv_install() {
   # $1: the pip extra to install ("" or "test").
   [ -x .venv/bin/python ] || "$PY" -m venv .venv

@@ -2,13 +2,16 @@
 
 Usage: ``python scripts/build_evalset.py OUT_DIR [--seed N] [--count N] [--quick] [--jobs N]``.
 
-Nothing is downloaded and no generator model is run. Both classes start from the photographs that
-ship inside the scikit-image and matplotlib wheels (the same 15 photos as ``build_reference.py``:
-no other photographs are installed, so the real class is held out by seed and crop, NOT by photo).
+Nothing is downloaded and no generator model is run. Both classes start from the *evaluation*
+split of ``scripts/real_sources.py``: photographs (and one camera clip) from wheels and Debian
+packages that neither the reference tables nor the threshold calibration of
+``scripts/build_reference.py`` ever saw (split by scene, never by crop; a test asserts it).
 
 - ``real/photos``, ``real/clips``: crops saved as JPEG or PNG, and pan/zoom clips encoded with
-  ffmpeg/libx264. ``real/simulated_camera``: the same, plus camera tags *we wrote* (EXIF Make/Model,
-  ``com.apple.quicktime.make``/``model``); they are simulated, not camera originals.
+  ffmpeg/libx264. ``real/camera_footage``: 3-6 s cuts of OpenCV's ``vtest.avi`` (a real
+  surveillance camera) re-encoded with libx264. ``real/simulated_camera``: crops and clips plus
+  camera tags *we wrote* (EXIF Make/Model, ``com.apple.quicktime.make``/``model``); they are
+  simulated, not camera originals.
 - ``synthetic/labelled``: the same kind of media carrying AI declarations (XMP IPTC
   DigitalSourceType, PNG ``parameters``, EXIF Software "Midjourney", TC260 ``AIGC`` in PNG and MP4).
 - ``synthetic/watermarked``: lossless PNGs stamped with a Stable Diffusion DWT payload.
@@ -19,9 +22,10 @@ no other photographs are installed, so the real class is held out by seed and cr
   PROXY for temporal inconsistency, not generator output).
 
 Every original (both classes) gets five transformed copies named ``<name>__<transform>.<ext>``
-(the contract of ``evaluate_detectors``): ``reencode`` (JPEG q75 / x264 CRF 28), ``resize`` (0.5x),
-``crop`` (centre 80%), ``letterbox`` (black pad to 16:9) and ``strip`` (metadata removed, pixels
-untouched). Re-encode and geometric copies keep the metadata the target format can carry.
+(the contract of ``evaluate_detectors``): ``reencode`` (JPEG q70-95 / x264 CRF 28), ``resize``
+(0.5x), ``crop`` (centre 80%), ``letterbox`` (black pad to 16:9) and ``strip`` (metadata
+removed, pixels untouched). Re-encode and geometric copies keep the metadata the target format
+can carry.
 ``views/<category>/{real,synthetic}`` are symlinks so one category can be evaluated against all of
 ``real/``. ``manifest.json`` lists every file. Deterministic for a seed (single-threaded x264),
 except the C2PA signatures, which use a fresh throw-away key.
@@ -30,6 +34,7 @@ except the C2PA signatures, which use a fresh throw-away key.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -47,7 +52,7 @@ from PIL import Image, PngImagePlugin
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from build_reference import photos  # noqa: E402
+import real_sources  # noqa: E402
 
 from authcheck.detectors.invisible_watermark import PAYLOADS, encode  # noqa: E402
 
@@ -55,7 +60,7 @@ DEFAULT_SEED = 20250917  # build_reference.py uses 20240601: different crops and
 TRANSFORMS = ("reencode", "resize", "crop", "letterbox", "strip")
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 # Share of originals per category (each class sums to 1).
-REAL_MIX = (("photos", 0.45), ("clips", 0.3), ("simulated_camera", 0.25))
+REAL_MIX = (("photos", 0.45), ("clips", 0.2), ("camera_footage", 0.1), ("simulated_camera", 0.25))
 SYNTHETIC_MIX = (
     ("labelled", 0.35),
     ("watermarked", 0.15),
@@ -231,8 +236,18 @@ def image_copy(src: Path, transform: str) -> Path:
             Image.fromarray(read_image(src)[0]).save(dst, "PNG")  # a re-save without info
         return dst
     rgb, meta = read_image(src)
-    save_image(dst, transform_image(rgb, transform), meta, 75 if transform == "reencode" else 92)
+    save_image(
+        dst,
+        transform_image(rgb, transform),
+        meta,
+        reencode_quality(src) if transform == "reencode" else 92,
+    )
     return dst
+
+
+def reencode_quality(src: Path) -> int:
+    """JPEG quality 70-95 of a re-encoded copy, as editors and platforms export (fixed per file)."""
+    return 70 + hashlib.sha256(src.stem.encode()).digest()[0] % 26
 
 
 # --- video ---------------------------------------------------------------------------------------
@@ -312,6 +327,7 @@ class Made:
     path: Path
     how: str
     notes: tuple[str, ...] = ()
+    source: str = ""  # set when the source is not the photograph drawn for the task
 
 
 Builder = Callable[[Task, np.ndarray, np.random.Generator, Path, Path], Made | None]
@@ -349,6 +365,21 @@ def real_clip(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
     """A pan or zoom-out clip of a photograph, encoded with ffmpeg."""
     dst, how = _clip(task, rgb, rng, out, work, {}, fps=int(rng.choice([25, 30])))
     return Made(dst, how)
+
+
+def camera_footage(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
+                   work: Path) -> Made | None:  # fmt: skip
+    """A 3-6 s cut of a real camera clip (OpenCV's vtest.avi), re-encoded with libx264."""
+    clips = real_sources.sources("evaluation", kind="video")
+    if not clips:
+        return None  # opencv-doc is not installed
+    clip = clips[task.index % len(clips)]
+    start, seconds = round(float(rng.uniform(0, 70)), 1), round(float(rng.uniform(3.0, 6.0)), 1)
+    crf = int(rng.choice([18, 23, 28]))
+    dst = out / f"{_stem(task)}.mp4"
+    ffmpeg("-ss", f"{start}", "-i", str(clip.path), "-t", f"{seconds}", "-an", "-filter_threads",
+           "1", "-vf", "format=yuv420p", *X264, "-crf", str(crf), str(dst))  # fmt: skip
+    return Made(dst, f"{seconds} s cut at {start} s, libx264 CRF {crf}", source=clip.name)
 
 
 def simulated_camera(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
@@ -454,6 +485,7 @@ def temporal(task: Task, rgb: np.ndarray, rng: np.random.Generator, out: Path,
 BUILDERS: dict[str, Builder] = {
     "photos": real_photo,
     "clips": real_clip,
+    "camera_footage": camera_footage,
     "simulated_camera": simulated_camera,
     "labelled": labelled,
     "watermarked": watermarked,
@@ -490,7 +522,7 @@ _PHOTOS: list[tuple[str, np.ndarray]] = []
 
 def _photo(rng: np.random.Generator) -> tuple[str, np.ndarray]:
     if not _PHOTOS:  # once per worker process
-        _PHOTOS.extend(photos())
+        _PHOTOS.extend(real_sources.photos("evaluation"))
     return _PHOTOS[int(rng.integers(len(_PHOTOS)))]
 
 
@@ -509,6 +541,7 @@ def build_task(task: Task, out_root: Path) -> list[Item]:
         made = BUILDERS[task.category](task, rgb, rng, out, Path(tmp))
     if made is None:
         return []
+    name = made.source or name
     item = Item(str(made.path.relative_to(out_root)), task.label, task.category,
                 _kind(made.path), "original", name, made.how, list(made.notes))  # fmt: skip
     items = [item]
@@ -550,8 +583,9 @@ def build(out_root: Path, *, seed: int, count: int, jobs: int) -> list[Item]:
         "originals_per_class": count,
         "transforms": list(TRANSFORMS),
         "skipped_categories": skipped,
-        "held_out": "same photographs as scripts/build_reference.py (no others are installed); "
-        "different seed, crops, clip durations and frame rates",
+        "held_out": "evaluation split of scripts/real_sources.py: no source photograph or clip of "
+        "the reference tables or the threshold calibration (scripts/build_reference.py)",
+        "sources": sorted({i.source_photo for i in items}),
         "items": [asdict(i) for i in items],
     }
     (out_root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from authcheck.evaluation import figures, roc_auc, tpr_at_fpr
+from authcheck.evaluation import figures, rate_interval, roc_auc, tpr_at_fpr
 
 
 def test_a_perfect_separation_has_auc_one_and_full_tpr() -> None:
@@ -46,3 +46,22 @@ def test_abstentions_never_count_as_detections_and_intervals_bracket_the_value()
     assert result.n_real == 2 and result.n_synthetic == 4
     assert result.auc.low <= result.auc.value <= result.auc.high
     assert result.tpr_at_1.value == 0.75
+
+
+def test_the_false_positive_interval_resamples_source_photographs_not_files() -> None:
+    # 20 sources with 6 copies each; 2 sources fire on every copy: 12 of 120 files, 10%.
+    flags = [i < 2 for i in range(20) for _ in range(6)]
+    groups = [f"photo-{i}" for i in range(20) for _ in range(6)]
+
+    clustered = rate_interval(flags, groups, rounds=500, seed=3)
+    per_file = rate_interval(flags, [str(i) for i in range(120)], rounds=500, seed=3)
+
+    assert clustered.value == per_file.value == 0.1
+    assert clustered.low <= 0.1 <= clustered.high
+    # Copies of one photo are not independent: the clustered interval is the wider one.
+    assert clustered.high - clustered.low > per_file.high - per_file.low
+
+
+def test_no_false_positives_gives_a_zero_rate_and_interval() -> None:
+    interval = rate_interval([False] * 30, [str(i % 5) for i in range(30)], rounds=100)
+    assert (interval.value, interval.low, interval.high) == (0.0, 0.0, 0.0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 
 class ReportState(StrEnum):
@@ -96,6 +96,11 @@ class SignalFacts:
     score: float | None = None
     error: str = ""
     producer: str = ""  # who a declaration names (evidence["producer"])
+    # An indicator's calibration, from its evidence: above every real sample measured ("strict"),
+    # the false positive rate measured on real calibration photos, and what it cannot tell.
+    strict: bool = False
+    false_positive_rate: float | None = None
+    cannot_tell: str = ""
 
     @classmethod
     def from_dict(cls, signal: Mapping[str, Any]) -> SignalFacts:
@@ -107,7 +112,19 @@ class SignalFacts:
             score=signal.get("score"),
             error=str(signal.get("error") or ""),
             producer=str(evidence.get("producer") or "") if isinstance(evidence, dict) else "",
+            **_calibration(evidence),
         )
+
+
+def _calibration(evidence: Any) -> dict[str, Any]:
+    if not isinstance(evidence, dict):
+        return {}
+    fpr = evidence.get("false_positive_rate")
+    return {
+        "strict": evidence.get("strength") == "strict",
+        "false_positive_rate": float(fpr) if isinstance(fpr, int | float) else None,
+        "cannot_tell": str(evidence.get("cannot_tell") or ""),
+    }
 
 
 def _signer_text(report: Mapping[str, Any]) -> str:
@@ -165,6 +182,29 @@ def _legacy_note(report: ReportFacts) -> str:
         " The signer is on the legacy interim list (the frozen pre-C2PA list of the CAI Verify "
         "site), which is not the C2PA trust list."
     )
+
+
+def _strong_enough(fired: Sequence[SignalFacts]) -> bool:
+    """The indicator rule (docs/EVALUATION.md): one indicator at its standard threshold fires on
+    up to 1% of real photos, too often for a label a newsroom acts on. It takes a found watermark
+    (a decoded payload, never seen on real media), one indicator above its strict threshold (above
+    every real sample measured), or two different detectors above their standard thresholds."""
+    if any(s.label == SignalLabel.WATERMARK_FOUND or s.strict for s in fired):
+        return True
+    return len({s.detector for s in fired}) >= 2
+
+
+def _indicator_text(s: SignalFacts) -> str:
+    if s.label == SignalLabel.WATERMARK_FOUND:
+        return f"{s.detector} (a generator watermark payload was decoded)"
+    if s.strict:
+        rate = "above every real photograph measured"
+    elif s.false_positive_rate is not None:
+        rate = f"fires on {s.false_positive_rate:.1%} of real calibration photos"
+    else:
+        rate = "false positive rate not measured"
+    caveat = f"; {s.cannot_tell}" if s.cannot_tell else ""
+    return f"{s.detector} ({rate}{caveat})"
 
 
 def _declared(report: ReportFacts, signals: Sequence[SignalFacts]) -> Decision | None:
@@ -245,12 +285,12 @@ def decide(
             "c2pa.valid_untrusted",
         )
     fired = _indicators(signals)
-    if fired:
-        names = ", ".join(sorted(s.detector for s in fired))
+    if fired and _strong_enough(fired):
+        names = "; ".join(_indicator_text(s) for s in sorted(fired, key=lambda s: s.detector))
         return Decision(
             "synthetic_indicators",
             f"No provenance or declaration, but detectors fired above their documented "
-            f"thresholds ({names}). These are indicators with known failure modes, not proof.",
+            f"thresholds: {names}. These are indicators with known failure modes, not proof.",
             "indicators.above_threshold",
         )
     note = ""
@@ -258,6 +298,11 @@ def decide(
         note = (
             " The file points to a remote Content Credentials manifest, which authcheck "
             "does not fetch."
+        )
+    if fired:
+        note += (
+            f" One detector ({_indicator_text(fired[0])}) was above its standard threshold, a "
+            "level real photographs also reach; alone that is not counted as an indicator."
         )
     return Decision(
         "no_provenance",

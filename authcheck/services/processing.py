@@ -302,14 +302,17 @@ def _report_facts(report: ProvenanceReport | None) -> ReportFacts | None:
 
 
 def _facts(signals: tuple[Signal, ...]) -> list[SignalFacts]:
-    """What the verdict rules read of each signal (a declaration's producer included)."""
+    """What the verdict rules read of each signal (a declaration's producer and an indicator's
+    calibration included)."""
     return [
-        SignalFacts(
-            detector=s.detector,
-            label=s.label,
-            score=s.score,
-            error=s.error,
-            producer=str((s.evidence or {}).get("producer") or ""),
+        SignalFacts.from_dict(
+            {
+                "detector": s.detector,
+                "label": s.label,
+                "score": s.score,
+                "error": s.error,
+                "evidence": s.evidence or {},
+            }
         )
         for s in signals
     ]

@@ -84,11 +84,42 @@ def test_a_weak_unsigned_label_is_worded_as_possible_not_certain() -> None:
     assert "possible" not in decide(report("absent"), [strong]).summary
 
 
-def test_indicators_above_threshold_give_synthetic_indicators_not_a_probability() -> None:
-    fired = signal(detector="spectral_artifacts", label="indicator_high", score=0.995)
-    decision = decide(report("absent"), [fired])
+def indicator(detector: str, strength: str = "standard", fpr: float = 0.008) -> SignalFacts:
+    evidence = {"strength": strength, "false_positive_rate": fpr, "cannot_tell": "it cannot tell X"}
+    return signal(detector=detector, label="indicator_high", score=0.995, evidence=evidence)
+
+
+def test_one_indicator_at_its_standard_threshold_is_not_enough_for_synthetic_indicators() -> None:
+    # At the standard threshold one indicator fires on up to 1% of real photos: alone it is noise.
+    decision = decide(report("absent"), [indicator("spectral_artifacts")])
+    assert (decision.label, decision.rule) == ("no_provenance", "nothing_found")
+    assert "spectral_artifacts" in decision.summary and "not counted" in decision.summary
+
+
+def test_two_different_indicators_give_synthetic_indicators_naming_rates_and_limits() -> None:
+    fired = [indicator("spectral_artifacts"), indicator("temporal_consistency", fpr=0.004)]
+    decision = decide(report("absent"), fired)
+    assert (decision.label, decision.rule) == ("synthetic_indicators", "indicators.above_threshold")
+    assert "spectral_artifacts (fires on 0.8% of real calibration photos" in decision.summary
+    assert "temporal_consistency (fires on 0.4%" in decision.summary
+    assert "it cannot tell X" in decision.summary and "not proof" in decision.summary
+    assert "probab" not in decision.summary
+
+
+def test_the_same_detector_twice_does_not_count_as_two_voices() -> None:
+    twice = [indicator("spectral_artifacts"), indicator("spectral_artifacts")]
+    assert decide(report("absent"), twice).label == "no_provenance"
+
+
+def test_one_indicator_above_its_strict_threshold_is_enough() -> None:
+    decision = decide(report("absent"), [indicator("spectral_artifacts", strength="strict")])
     assert decision.label == "synthetic_indicators"
-    assert "%" not in decision.summary
+    assert "above every real photograph measured" in decision.summary
+
+
+def test_a_found_watermark_alone_is_enough() -> None:
+    found = signal(detector="invisible_watermark", label="watermark_found", score=1.0)
+    assert decide(report("absent"), [found]).label == "synthetic_indicators"
 
 
 def test_nothing_found_is_worded_as_no_evidence_of_authenticity() -> None:

@@ -3,7 +3,10 @@
 DIR holds ``real/`` and ``synthetic/`` (any depth). Files named ``<name>__<transform>.<ext>``
 are transformed copies; the survival rate of each transformation is the share of those copies
 on which the detector still fires. Prints, per detector, ROC-AUC and TPR at 1% and 5% FPR with
-95% bootstrap intervals, and writes a ROC plot (PNG). Nothing is stored in the database.
+95% bootstrap intervals, the false positive rate on real/ (the share of real files on which the
+detector gives its positive label) with a 95% bootstrap interval that resamples source photographs
+(from DIR's ``manifest.json`` when there is one, else each file is its own source), and writes a
+ROC plot (PNG). Nothing is stored in the database.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from authcheck.detectors.base import DetectorContext
 from authcheck.detectors.runner import run_detector
 from authcheck.errors import AuthcheckError
-from authcheck.evaluation import figures, roc_curve
+from authcheck.evaluation import figures, rate_interval, roc_curve
 from authcheck.limits import ffmpeg_limits
 from authcheck.pipeline import frames, hashing, probe
 from authcheck.pipeline import metadata as metadata_stage
@@ -43,6 +46,20 @@ def _context(path: Path) -> DetectorContext:
         frames=sampled,
         metadata=metadata_stage.read(path),
     )
+
+
+def _sources(root: Path) -> dict[Path, str]:
+    """Resolved file path -> source photograph, from the nearest manifest.json at or above root
+    (a ``views/<category>`` directory links into its set)."""
+    for folder in (root, *root.resolve().parents[:2]):
+        manifest = folder / "manifest.json"
+        if manifest.is_file():
+            items = json.loads(manifest.read_text("utf-8")).get("items", [])
+            return {
+                (folder / i["path"]).resolve(): str(i.get("source_photo") or i["path"])
+                for i in items
+            }
+    return {}
 
 
 def _transform_of(path: Path) -> str:
@@ -81,6 +98,10 @@ class Command(BaseCommand):
         if not files[0] or not files[1]:
             fail(self, f"evaluate_detectors: {root} needs files in real/ and synthetic/")
         rows = self._score_all(files)
+        sources = _sources(root)
+        for items in rows.values():
+            for row in items:
+                row["source"] = sources.get(Path(row["file"]).resolve(), row["file"])
         if options["scores"]:
             with open(options["scores"], "w") as out:
                 for name, items in rows.items():
@@ -114,6 +135,7 @@ class Command(BaseCommand):
                             "transform": _transform_of(path),
                             "fires": _fires(signal.label),
                             "signal_label": signal.label,
+                            "strength": str(signal.evidence.get("strength") or ""),
                             "file": str(path),
                             "error": signal.error,
                         }
@@ -132,7 +154,9 @@ class Command(BaseCommand):
             for r in items:
                 if r["label"] == 1:
                     survival[r["transform"]].append(r["fires"])
-            false_alarms = [r["fires"] for r in items if r["label"] == 0]
+            real = [r for r in items if r["label"] == 0]
+            fpr = rate_interval([r["fires"] for r in real], [r["source"] for r in real],
+                                rounds=rounds)  # fmt: skip
             out.append(
                 {
                     "detector": name,
@@ -141,7 +165,10 @@ class Command(BaseCommand):
                     "auc": vars(fig.auc),
                     "tpr_at_1pct_fpr": vars(fig.tpr_at_1),
                     "tpr_at_5pct_fpr": vars(fig.tpr_at_5),
-                    "false_alarm_rate": sum(false_alarms) / max(len(false_alarms), 1),
+                    "false_alarm_rate": fpr.value,
+                    "false_positive_rate_real": vars(fpr),
+                    "real_sources": len({r["source"] for r in real}),
+                    "real_abstain_rate": sum(r["score"] is None for r in real) / len(real),
                     "survival": {t: round(sum(v) / len(v), 3) for t, v in sorted(survival.items())},
                     "errors": sum(1 for r in items if r["error"]),
                 }
@@ -187,8 +214,9 @@ class Command(BaseCommand):
                 f"{r['detector']:<22} n={r['n_real']}+{r['n_synthetic']}  "
                 f"AUC {self._interval(r['auc'])}  "
                 f"TPR@1%FPR {self._interval(r['tpr_at_1pct_fpr'])}  "
-                f"TPR@5%FPR {self._interval(r['tpr_at_5pct_fpr'])}  false alarms "
-                f"{r['false_alarm_rate']:.3f}"
+                f"TPR@5%FPR {self._interval(r['tpr_at_5pct_fpr'])}  FPR on real "
+                f"{self._interval(r['false_positive_rate_real'])} ({r['real_sources']} sources, "
+                f"abstains on {r['real_abstain_rate']:.2f})"
             )
             survival = ", ".join(f"{t} {v:.2f}" for t, v in r["survival"].items())
             self.stdout.write(f"{'':<22} fires on: {survival}")
