@@ -22,6 +22,11 @@ worker_class = "gthread"
 timeout = int(os.environ.get("AUTHCHECK_WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
+# HTTP framing limits (the same values Django enforces with problem JSON, issue 9): a longer
+# request line, more header fields or a longer field are refused by gunicorn itself.
+limit_request_line = int(os.environ.get("AUTHCHECK_LIMIT_REQUEST_LINE", "4094"))
+limit_request_fields = int(os.environ.get("AUTHCHECK_LIMIT_REQUEST_FIELDS", "100"))
+limit_request_field_size = int(os.environ.get("AUTHCHECK_LIMIT_REQUEST_FIELD_SIZE", "8190"))
 # Recycle processes now and then so a slow leak in a native library cannot grow forever.
 max_requests = 2000
 max_requests_jitter = 200
