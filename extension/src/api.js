@@ -156,5 +156,5 @@ export async function getCheck(config, id) {
 
 /** The dashboard page of a check (the full report) on the configured server. */
 export function reportUrl(serverUrl, id) {
-  return `${normalizeServer(serverUrl)}/dashboard/checks/${Number(id)}/`;
+  return `${normalizeServer(serverUrl)}/dashboard/checks/${Number(id)}`;
 }

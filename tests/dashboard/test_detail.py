@@ -152,3 +152,12 @@ def test_the_ingredient_tree_is_shown_at_every_depth(journalist: User, tmp_path)
     innermost = tree.split("gen0.jpg", 1)[0]
     assert innermost.count('<ul class="tree">') == 3  # nested three lists deep
     assert "claimSignature.mismatch" in tree.split("gen0.jpg", 1)[1]
+
+
+def test_the_extensions_report_link_opens_the_check_page(journalist) -> None:
+    # extension/src/api.js reportUrl: the badge and the popup link here.
+    source = (Path(__file__).parents[2] / "extension" / "src" / "api.js").read_text()
+    check = DoneCheckFactory(submitter=journalist)
+    path = re.search(r"/dashboard/checks/\$\{Number\(id\)\}[^`]*", source).group(0)
+    url = path.replace("${Number(id)}", str(check.pk))
+    assert client_for(journalist).get(url).status_code == 200

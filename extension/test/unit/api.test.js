@@ -100,7 +100,7 @@ test("server URLs are http(s) origins without credentials", () => {
   ]) {
     assert.throws(() => normalizeServer(bad), { code: "wrong_server" });
   }
-  assert.equal(reportUrl("https://ac.example/", 12), "https://ac.example/dashboard/checks/12/");
+  assert.equal(reportUrl("https://ac.example/", 12), "https://ac.example/dashboard/checks/12");
 });
 
 test("check ids are validated before any request", async () => {
