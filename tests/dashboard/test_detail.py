@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,7 @@ def test_the_extensions_report_link_opens_the_check_page(journalist) -> None:
     # extension/src/api.js reportUrl: the badge and the popup link here.
     source = (Path(__file__).parents[2] / "extension" / "src" / "api.js").read_text()
     check = DoneCheckFactory(submitter=journalist)
-    path = re.search(r"/dashboard/checks/\$\{Number\(id\)\}[^`]*", source).group(0)
-    url = path.replace("${Number(id)}", str(check.pk))
+    found = re.search(r"/dashboard/checks/\$\{Number\(id\)\}[^`]*", source)
+    assert found is not None
+    url = found.group(0).replace("${Number(id)}", str(check.pk))
     assert client_for(journalist).get(url).status_code == 200
