@@ -28,6 +28,7 @@ from authcheck.models import (
     DetectorRun,
     Media,
     ProvenanceReport,
+    ReferenceItem,
     RunState,
     Signal,
     User,
@@ -198,3 +199,9 @@ def media_evidence_for(user: User, media: Media) -> MediaEvidence:
 def media_by_sha(sha256: str) -> Media | None:
     """A known media by its SHA-256, or None."""
     return Media.objects.filter(sha256=sha256.lower()).first()
+
+
+def reference_items(collection: str | None = None) -> list[ReferenceItem]:
+    """Reference archive items (optionally of one collection), by collection then title."""
+    items = ReferenceItem.objects.select_related("media").order_by("collection", "title", "pk")
+    return list(items.filter(collection=collection) if collection else items)

@@ -16,8 +16,8 @@ from django.conf import settings
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
-from authcheck.services import checks, detection, processing
-from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK
+from authcheck.services import checks, detection, processing, reference
+from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, REFERENCE_TASK
 
 
 @app.task(
@@ -60,3 +60,9 @@ def detector_task(check_id: int, detector: str) -> str:
 def sweep_task() -> list[int]:
     """Periodic: re-enqueue checks whose message was lost or whose lease expired."""
     return checks.checks_sweep()
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True, name=REFERENCE_TASK)
+def reference_index_task(item_id: int) -> str:
+    """Index one reference item (resuming where an earlier run stopped)."""
+    return reference.reference_index(item_id)

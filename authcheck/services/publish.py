@@ -12,6 +12,7 @@ from authcheck.celery import app
 
 CHECK_TASK = "authcheck.tasks.check_process_task"
 DETECTOR_TASK = "authcheck.tasks.detector_task"
+REFERENCE_TASK = "authcheck.tasks.reference_index_task"
 
 
 def check_publish(check_id: int) -> None:
@@ -22,3 +23,8 @@ def check_publish(check_id: int) -> None:
 def detector_publish(check_id: int, detector: str) -> None:
     """Send one detector run of a check's fan-out to the detectors queue."""
     app.send_task(DETECTOR_TASK, args=(check_id, detector), queue=settings.AUTHCHECK_DETECTOR_QUEUE)
+
+
+def reference_publish(item_id: int) -> None:
+    """Send one reference item to be indexed (or resumed) on the checks queue."""
+    app.send_task(REFERENCE_TASK, args=(item_id,))
