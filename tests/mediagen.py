@@ -140,7 +140,7 @@ def make_photo_footage(
     size: tuple[int, int] = (320, 180),
     fps: int = 5,
 ) -> Path:
-    """"Footage" from real photographs (scikit-image's samples, shipped in its wheel): one shot
+    """ "Footage" from real photographs (scikit-image's samples, shipped in its wheel): one shot
     per photo, a slow diagonal pan across it scaled to 1.5 times the frame (2.5 % of the frame a
     second: every second looks a little different, like a handheld camera), hard cuts between
     shots."""
@@ -169,7 +169,13 @@ def make_photo_footage(
 
 
 def derive_clip(
-    src: Path, dst: Path, *, start: float, seconds: float, vf: str = "", crf: int = 23,
+    src: Path,
+    dst: Path,
+    *,
+    start: float,
+    seconds: float,
+    vf: str = "",
+    crf: int = 23,
     speed: float = 1.0,
 ) -> Path:
     """An excerpt of ``src`` (``seconds`` long in the output), through the filters ``vf``, sped

@@ -130,7 +130,8 @@ def test_each_derivative_is_traced_to_the_right_segment(
     assert match["scale"] == pytest.approx(DERIVATIVES[name].get("speed", 1.0), abs=0.03)
     assert match["share_aligned"] >= 0.8
     traced = _summary(check).split("Source tracing: ", 1)[1]
-    assert traced.startswith("frames 0:00–0:") and "match 'Evening news 2026-11-30' at 0:4" in traced
+    assert traced.startswith("frames 0:00\u20130:")
+    assert "match 'Evening news 2026-11-30' at 0:4" in traced
     assert "authentic" not in traced.lower()
 
 
