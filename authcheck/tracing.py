@@ -1,13 +1,14 @@
 """Source tracing against the reference archive: seed, align, verify, report tiles (read side).
 
-1. **Seed.** Each query hash (whole frame and tiles, quality at least ``MIN_QUALITY``) is looked
-   up on an exact 32-bit chunk: the rows where some pair of adjacent 16-bit columns
-   (``c0,c1``, ``c2,c3``, ...) equals the query's, confirmed within ``MATCH_THRESHOLD`` bits. Two
-   hashes within 7 bits always share such a chunk (pigeonhole over 8 chunks); beyond that a shared
-   chunk is likely but not certain, which is enough: alignment needs a few frames, not all. With
-   random hashes a probe draws ``rows / 2**32`` candidates, so the seed costs 8 index probes per
-   query hash at any archive size (``benchmarks/bench_trace.py``), where the 16 x 17 probes of
-   ``similarity`` draw 0.4 % of the table per query hash.
+1. **Seed.** Each query frame's whole-frame and corner-tile hashes (``SEED_VARIANTS``, quality
+   at least ``MIN_QUALITY``) are looked up on an exact 32-bit chunk: the rows where some pair
+   of adjacent 16-bit columns (``c0,c1``, ``c2,c3``, ...) equals the query's, confirmed
+   within ``MATCH_THRESHOLD`` bits. Two hashes within 7 bits always share such a chunk
+   (pigeonhole over 8 chunks); beyond that a shared chunk is likely but not certain, which is
+   enough: alignment needs a few frames, not all. With random hashes a probe draws
+   ``rows / 2**32`` candidates, so the seed costs 8 index probes per query hash at any archive
+   size (``benchmarks/bench_trace.py``), where the 16 x 17 probes of ``similarity`` draw 0.4 %
+   of the table per query hash.
 2. **Align** (``pipeline.alignment``): the seeds of each reference item vote for a line
    ``source_time = scale * query_time + offset``.
 3. **Verify.** The reference item's stored hashes around each query frame's predicted source time
@@ -42,6 +43,10 @@ MAX_FRAME_REPORTS = 120
 REPORT_WINDOW = 0.35  # seconds: candidates for "the same instant" around a reference frame
 PAIR_COLUMNS = 2
 PAIRS = 8  # exact 32-bit chunks: pairs of adjacent 16-bit columns
+# The seed looks up the whole frame and the four corner tiles of every query frame (an altered
+# face or caption rarely reaches all four corners); verification then compares every tile. Half
+# the hashes, half the index probes (each costs ~20 us on PostgreSQL).
+SEED_VARIANTS = (FULL, "t00", "t02", "t20", "t22")
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,8 @@ def seed_pairs(frames: Sequence[QueryFrame], exclude_media_id: int | None) -> li
     """Stored frames sharing an exact 32-bit chunk with a query hash, within the threshold."""
     values: dict[int, set[float]] = defaultdict(set)
     for frame in frames:
-        for value, quality in frame.hashes.values():
+        for variant in SEED_VARIANTS:
+            value, quality = frame.hashes.get(variant, (0, 0))
             if quality >= MIN_QUALITY:
                 values[value].add(frame.timestamp)
     queries = list(values)
