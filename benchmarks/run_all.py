@@ -22,6 +22,7 @@ SCRIPTS = (
     ("bench_upload_memory.py", []),
     ("bench_analyze.py", []),
     ("bench_similar.py", []),
+    ("bench_trace.py", ["--hours", "100", "--sample", "5000"]),  # 1,000 h needs ~70 GB of disk
 )
 
 

@@ -26,6 +26,15 @@ EXCERPT_SECONDS = 20.0
 # left, drifting right by a tenth of the width over the clip (a stand-in for a swapped face).
 # (drawbox cannot move: its ``t`` is the line thickness, so overlay a colour source instead.)
 PATCH = "color=c=gray:s=250x140[p];[s][p]overlay=x='W*(0.05+0.005*t)':y=H*0.08:shortest=1"
+# A lower-third caption: a dark bar with burned-in text (DejaVu from fonts-dejavu-core; without
+# the font, drawtext cannot run and the bar alone stands in for the caption).
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+CAPTION = "drawbox=x=0:y=ih*0.78:w=iw:h=ih*0.16:color=black@0.8:t=fill" + (
+    f",drawtext=fontfile={FONT}:text='BREAKING\\: minister resigns':x=20:y=h*0.8:"
+    "fontsize=28:fontcolor=white"
+    if FONT.exists()
+    else ""
+)
 DERIVATIVES = {
     "excerpt_720p_crf33": {"vf": "scale=1280:720", "crf": 33},
     "patched": {"vf": f"scale=640:360[s];{PATCH}", "crf": 28},
@@ -34,12 +43,7 @@ DERIVATIVES = {
         "vf": "crop=iw*0.9:ih*0.9,scale=640:360,pad=640:480:0:60:black",
         "crf": 28,
     },
-    "caption": {
-        "vf": "scale=640:360,drawbox=x=0:y=ih*0.78:w=iw:h=ih*0.16:color=black@0.8:t=fill,"
-        "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:"
-        "text='BREAKING\\: minister resigns':x=20:y=h*0.8:fontsize=28:fontcolor=white",
-        "crf": 28,
-    },
+    "caption": {"vf": f"scale=640:360,{CAPTION}", "crf": 28},
 }
 
 
