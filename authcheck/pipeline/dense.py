@@ -46,7 +46,8 @@ def sample_window(
     limits: Limits,
     max_side: int = DEFAULT_MAX_SIDE,
 ) -> list[DenseFrame]:
-    """Frames of ``[start, start + duration)`` about ``interval`` s apart, plus scene changes."""
+    """Frames of ``[start, start + duration)`` (half open, so consecutive windows share no
+    frame) about ``interval`` s apart, plus scene changes."""
     if duration <= 0 or interval <= 0:
         return []
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"]
@@ -58,10 +59,12 @@ def sample_window(
     infos = _frame_infos(stderr.decode("utf-8", "replace"))
     if len(infos) != len(pictures):
         raise MediaError("ffmpeg reported fewer frames than it wrote", code="media_malformed")
-    return [
+    frames = [
         DenseFrame(timestamp=round(start + max(0.0, at), 3), rgb=rgb)
         for (_, _, at, _), rgb in zip(infos, pictures, strict=True)
     ]
+    # ``-t`` includes a frame exactly at the end; the next window starts with it.
+    return [f for f in frames if f.timestamp < start + duration - 0.0005]
 
 
 def _filter(interval: float, max_side: int) -> str:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # nearly every reference frame of the aligned stretch.
 QUERY_INTERVAL = 0.2
 MAX_QUERY_SECONDS = 300.0  # a longer clip is traced on its first five minutes
+WINDOW_SECONDS = 60.0  # 300 frames of at most 256 px: ~33 MB of ffmpeg output a window
 
 
 def trace_media(media: Media) -> list[dict[str, Any]]:
@@ -53,17 +54,22 @@ def query_entries(media: Media) -> list[dict[str, Any]]:
             path, "image", {}, limits=ffmpeg_limits(), max_side=dense.DEFAULT_MAX_SIDE
         )
         return tiles.frame_entries(still.rgb, frame_index=0, timestamp=0.0, reference=False)
-    duration = float((media.probe or {}).get("duration") or MAX_QUERY_SECONDS)
-    window = dense.sample_window(
-        path,
-        start=0.0,
-        duration=min(duration, MAX_QUERY_SECONDS),
-        interval=QUERY_INTERVAL,
-        limits=ffmpeg_limits(),
-    )
+    # Unknown duration: read windows until one comes back empty.
+    known = float((media.probe or {}).get("duration") or 0.0)
+    duration = min(known or MAX_QUERY_SECONDS, MAX_QUERY_SECONDS)
     entries: list[dict[str, Any]] = []
-    for index, frame in enumerate(window):
-        entries += tiles.frame_entries(
-            frame.rgb, frame_index=index, timestamp=frame.timestamp, reference=False
+    index, start = 0, 0.0
+    while start < duration:  # one window at a time: each ffmpeg run's output stays small
+        span = min(WINDOW_SECONDS, duration - start)
+        window = dense.sample_window(
+            path, start=start, duration=span, interval=QUERY_INTERVAL, limits=ffmpeg_limits()
         )
+        if not window:
+            break
+        for frame in window:
+            entries += tiles.frame_entries(
+                frame.rgb, frame_index=index, timestamp=frame.timestamp, reference=False
+            )
+            index += 1
+        start += span
     return entries

@@ -132,3 +132,20 @@ def test_matches_against_earlier_checks_carry_a_time_alignment() -> None:
     assert aligned["scale"] == pytest.approx(1.0, abs=0.01)
     assert aligned["segments"][0]["source_start"] == pytest.approx(102.0, abs=0.2)
     assert aligned["share_aligned"] == 1.0
+
+
+def test_a_checked_clip_is_sampled_at_5_fps_one_window_at_a_time(
+    clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from authcheck.services import trace
+    from authcheck.services.processing import probe_ensure
+
+    item, _ = reference.reference_register(clip, collection="agency")
+    probe_ensure(item.media)
+    monkeypatch.setattr(trace, "WINDOW_SECONDS", 2.5)
+    entries = trace.query_entries(item.media)
+    times = sorted({e["timestamp"] for e in entries})
+    assert times[0] == 0.0 and times[-1] >= 5.6
+    # Every 0.2 s across the window boundaries (2.5 s, 5 s): nothing lost, nothing doubled.
+    assert all(0.15 <= b - a <= 0.25 for a, b in zip(times, times[1:], strict=False))
+    assert len(entries) == 10 * len(times)  # whole frame and nine tiles each
