@@ -362,6 +362,11 @@ class TrustAnchor(models.Model):
         return self.name
 
 
+# Frame indexes of reference-archive rows start here: they never collide with the rows of the
+# same bytes checked as media, and the partial indexes below tell the two apart.
+REFERENCE_FRAME_BASE = 1_000_000_000
+
+
 class FrameHash(models.Model):
     """A PDQ hash of one sampled frame (or a crop of it), searchable for source tracing.
 
@@ -413,18 +418,25 @@ class FrameHash(models.Model):
         # padding small (about 72 bytes a row per index on PostgreSQL).
         indexes = (
             [
+                # Checked media only (partial): reference footage is traced on the pair
+                # indexes below, and leaving it out of these 16 keeps an archive's index small.
                 models.Index(
                     fields=[f"c{i}"],
                     include=["h0", "h1", "h2", "h3", "media", "frame_index", "quality", "variant"],
                     name=f"framehash_c{i}_cover",
+                    condition=Q(frame_index__lt=REFERENCE_FRAME_BASE),
                 )
                 for i in range(16)
             ]
             + [
                 # Source tracing seeds its lookup on an exact 32-bit chunk (two adjacent
                 # columns): at millions of rows a 16-bit probe draws hundreds of random rows,
-                # a pair almost none.
-                models.Index(fields=[f"c{i}", f"c{i + 1}"], name=f"framehash_c{i}_c{i + 1}")
+                # a pair almost none. Reference footage only (partial).
+                models.Index(
+                    fields=[f"c{i}", f"c{i + 1}"],
+                    name=f"framehash_c{i}_c{i + 1}",
+                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE),
+                )
                 for i in range(0, 16, 2)
             ]
             + [

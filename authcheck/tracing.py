@@ -32,7 +32,7 @@ from django.db import connection
 from django.db.models import Q
 
 from authcheck.detectors.near_duplicate import MIN_QUALITY
-from authcheck.models import FrameHash, ReferenceItem, ReferenceState
+from authcheck.models import REFERENCE_FRAME_BASE, FrameHash, ReferenceItem, ReferenceState
 from authcheck.pipeline import alignment
 from authcheck.similarity import HALVES, MATCH_THRESHOLD, _halves, hash_chunks
 from authcheck.tiles import CELLS, CROP_VARIANT, FULL, TILE_VARIANTS, tile_cells
@@ -144,7 +144,7 @@ def _pair_chunks(value: int) -> list[tuple[int, int]]:
 
 def _seed_generic(queries: Sequence[int], exclude: int | None) -> list[tuple[int, int, int, int]]:
     """The seed through the ORM, confirmed in Python (SQLite)."""
-    base = FrameHash.objects.filter(quality__gte=MIN_QUALITY)
+    base = FrameHash.objects.filter(quality__gte=MIN_QUALITY, frame_index__gte=REFERENCE_FRAME_BASE)
     if exclude is not None:
         base = base.exclude(media_id=exclude)
     rows = []
@@ -181,7 +181,8 @@ def _seed_postgres(queries: Sequence[int], exclude: int | None) -> list[tuple[in
             f"SELECT q.qi, t.media_id, t.frame_index, {distance} AS d FROM q "  # noqa: S608
             f"JOIN {table} t ON t.c{2 * pair} = ((q.a{word} >> {shift_a}) & 65535)::int "
             f"AND t.c{2 * pair + 1} = ((q.a{word} >> {shift_b}) & 65535)::int "
-            f"WHERE t.quality >= %(min_quality)s{exclude_sql} AND {distance} <= %(max_distance)s"
+            f"WHERE t.frame_index >= {REFERENCE_FRAME_BASE} AND t.quality >= %(min_quality)s"
+            f"{exclude_sql} AND {distance} <= %(max_distance)s"
         )
     columns = ", ".join(f"a{k}" for k in range(HALVES))
     arrays = ", ".join(f"%(a{k})s::bigint[]" for k in range(HALVES))

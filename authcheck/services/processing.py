@@ -32,7 +32,7 @@ from authcheck.services import detection, lifecycle, publish
 from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
 from authcheck.services.similar import similarity_record
-from authcheck.services.trace import trace_media
+from authcheck.services.trace import trace_known, trace_media
 from authcheck.services.trust import trust_config_current
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ def answer_from_known(check: Check, media: Media) -> bool:
         return False
     lifecycle.stage_skip_pending(check, "known media: answered from stored results")
     similar = similarity_record(check, media, signals)
-    traced = trace_media(media)
+    traced = trace_known(media)  # sampling again would break the at-once answer
     decision = _traced(decide(_report_facts(report), _facts(signals)), traced)
     similar += traced
     issued = lifecycle.verdict_issue(

@@ -25,7 +25,7 @@ from django.utils import timezone
 from authcheck import similarity, tiles
 from authcheck.errors import AuthcheckError, MediaError, UnsupportedMedia
 from authcheck.limits import ffmpeg_limits
-from authcheck.models import FrameHash, Media, ReferenceItem, ReferenceState
+from authcheck.models import REFERENCE_FRAME_BASE, FrameHash, Media, ReferenceItem, ReferenceState
 from authcheck.pipeline import dense, hashing
 from authcheck.pipeline import frames as frames_stage
 from authcheck.services import publish
@@ -35,7 +35,7 @@ from authcheck.services.processing import probe_ensure
 
 log = logging.getLogger(__name__)
 
-REFERENCE_INDEX_BASE = 1_000_000_000
+REFERENCE_INDEX_BASE = REFERENCE_FRAME_BASE
 WINDOW_SECONDS = 60.0
 SAMPLE_INTERVAL = 1.0
 REFERENCE_MAX_BYTES = 200 * 1024**3  # archive footage is local and trusted to be large

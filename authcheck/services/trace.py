@@ -16,7 +16,7 @@ from typing import Any
 from authcheck import tiles, tracing
 from authcheck.errors import MediaError
 from authcheck.limits import ffmpeg_limits
-from authcheck.models import Media, ReferenceItem
+from authcheck.models import Check, CheckStatus, Media, ReferenceItem
 from authcheck.pipeline import dense
 from authcheck.pipeline import frames as frames_stage
 from authcheck.services.media import media_path
@@ -44,6 +44,18 @@ def trace_media(media: Media) -> list[dict[str, Any]]:
         log.info("media %s not traced: %s", media.pk, exc.code)
         return []
     return [{"kind": "reference", **m} for m in tracing.trace_find(entries)]
+
+
+def trace_known(media: Media) -> list[dict[str, Any]]:
+    """The reference matches of the media's latest finished check (known media is answered at
+    once, without sampling again: the matches are as of that check's archive)."""
+    latest = (
+        Check.objects.filter(media=media, status=CheckStatus.DONE)
+        .order_by("-pk")
+        .values_list("similar", flat=True)
+        .first()
+    )
+    return [m for m in latest or [] if isinstance(m, dict) and m.get("kind") == "reference"]
 
 
 def query_entries(media: Media) -> list[dict[str, Any]]:

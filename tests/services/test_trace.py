@@ -171,3 +171,18 @@ def test_reference_commands_list_and_remove_with_an_audit_event(
     assert not ReferenceItem.objects.exists()
     assert not FrameHash.objects.filter(media=archive.media).exists()
     assert AuditEvent.objects.filter(action="reference.removed").exists()
+
+
+def test_known_media_is_answered_at_once_with_its_earlier_trace(
+    archive: ReferenceItem, footage: dict[str, Path]
+) -> None:
+    first = _check(footage["excerpt_720p_crf33"])
+    user = User.objects.get(username="ed")
+    with open(footage["excerpt_720p_crf33"], "rb") as handle:
+        again = checks.check_create(
+            user=user, client=CheckClient.CLI, upload=handle, filename="again.mp4", enqueue=False
+        ).check
+    again.refresh_from_db()
+    assert again.status == "done"  # answered from stored results, nothing sampled again
+    assert _references(again) == _references(first) != []
+    assert "Source tracing: frames 0:00" in _summary(again)
