@@ -417,6 +417,11 @@ class TrustListImport(models.Model):
         return f"{self.name} {self.sha256[:12]}"
 
 
+# Frame indexes of reference-archive rows start here: they never collide with the rows of the
+# same bytes checked as media, and the partial indexes below tell the two apart.
+REFERENCE_FRAME_BASE = 1_000_000_000
+
+
 class FrameHash(models.Model):
     """A PDQ hash of one sampled frame (or a crop of it), searchable for source tracing.
 
@@ -466,14 +471,34 @@ class FrameHash(models.Model):
         ]
         # Widest integers first and the text column last keep each index tuple's alignment
         # padding small (about 72 bytes a row per index on PostgreSQL).
-        indexes = [
-            models.Index(
-                fields=[f"c{i}"],
-                include=["h0", "h1", "h2", "h3", "media", "frame_index", "quality", "variant"],
-                name=f"framehash_c{i}_cover",
-            )
-            for i in range(16)
-        ]
+        indexes = (
+            [
+                # Checked media only (partial): reference footage is traced on the pair
+                # indexes below, and leaving it out of these 16 keeps an archive's index small.
+                models.Index(
+                    fields=[f"c{i}"],
+                    include=["h0", "h1", "h2", "h3", "media", "frame_index", "quality", "variant"],
+                    name=f"framehash_c{i}_cover",
+                    condition=Q(frame_index__lt=REFERENCE_FRAME_BASE),
+                )
+                for i in range(16)
+            ]
+            + [
+                # Source tracing seeds its lookup on an exact 32-bit chunk (two adjacent
+                # columns): at millions of rows a 16-bit probe draws hundreds of random rows,
+                # a pair almost none. Reference footage only (partial).
+                models.Index(
+                    fields=[f"c{i}", f"c{i + 1}"],
+                    name=f"framehash_c{i}_c{i + 1}",
+                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE),
+                )
+                for i in range(0, 16, 2)
+            ]
+            + [
+                # Verifying an alignment reads one media's frames around a time.
+                models.Index(fields=["media", "timestamp"], name="framehash_media_time"),
+            ]
+        )
 
     def __str__(self) -> str:
         return f"frame {self.frame_index} of media {self.media_id}"
@@ -546,3 +571,44 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery #{self.pk} ({self.event})"
+
+
+class ReferenceState(models.TextChoices):
+    PENDING = "pending"
+    INDEXING = "indexing"
+    INDEXED = "indexed"
+    ERROR = "error"
+
+
+class ReferenceItem(models.Model):
+    """A file of known footage in a reference collection (a newsroom's archive), traced against.
+
+    Its frame hashes are ``FrameHash`` rows of its media, in the same index as checked media,
+    with tile variants (``authcheck.tiles``). ``indexed_until`` is how far (seconds) indexing
+    got, so an interrupted run resumes there; no check is ever created for reference media.
+    """
+
+    media = models.ForeignKey(Media, on_delete=models.PROTECT, related_name="references")
+    collection = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    source_url = models.URLField(max_length=2000, blank=True, default="")
+    original_path = models.CharField(max_length=1000, blank=True, default="")
+    state = models.CharField(
+        max_length=10, choices=ReferenceState.choices, default=ReferenceState.PENDING
+    )
+    duration = models.FloatField(default=0.0)
+    indexed_until = models.FloatField(default=0.0)
+    frames_indexed = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["media", "collection"], name="uniq_reference_media_collection"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}: {self.title}"

@@ -31,6 +31,7 @@ from authcheck.models import (
     DetectorRun,
     Media,
     ProvenanceReport,
+    ReferenceItem,
     RunState,
     Signal,
     User,
@@ -238,7 +239,8 @@ def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list
     )
     return [
         dict(m)
-        if m.get("check_id") in visible
+        # Reference-archive matches name the newsroom's own footage, never another user's check.
+        if m.get("kind") == "reference" or m.get("check_id") in visible
         else {
             "check_id": None,
             "sha256": None,
@@ -322,3 +324,9 @@ def credentials_absence(
         matches=_signed_matches(similar),
         fired=frozenset(INDICATOR_LABELS),
     )
+
+
+def reference_items(collection: str | None = None) -> list[ReferenceItem]:
+    """Reference archive items (optionally of one collection), by collection then title."""
+    items = ReferenceItem.objects.select_related("media").order_by("collection", "title", "pk")
+    return list(items.filter(collection=collection) if collection else items)

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from authcheck.detectors.near_duplicate import MIN_QUALITY
-from authcheck.models import Check, FrameHash, Media
+from authcheck.models import REFERENCE_FRAME_BASE, Check, FrameHash, Media
 
 HASH_HEX_CHARS = 64
 CHUNKS = 16
@@ -187,7 +187,8 @@ def _pairs_generic(
     min_quality: int,
 ) -> list[_Pair]:
     """Chunk prefilter through the ORM, confirmation in Python (SQLite and other backends)."""
-    base = FrameHash.objects.filter(quality__gte=min_quality)
+    # Checked media only: reference footage is traced by ``authcheck.tracing``.
+    base = FrameHash.objects.filter(quality__gte=min_quality, frame_index__lt=REFERENCE_FRAME_BASE)
     if exclude_media_id is not None:
         base = base.exclude(media_id=exclude_media_id)
     pairs: list[_Pair] = []
@@ -224,6 +225,8 @@ def _branch_sql(chunk: int, table: str, exclude: bool) -> str:
         f"SELECT q.qi, t.media_id, t.frame_index, t.variant, {_distance_sql(HALVES)} AS d "  # noqa: S608
         f"FROM q CROSS JOIN f JOIN {table} t ON t.c{chunk} = {probe} "
         f"WHERE t.quality >= %(min_quality)s{exclude_sql} "
+        # The literal lets the planner use the partial (checked-media) indexes.
+        f"AND t.frame_index < {REFERENCE_FRAME_BASE} "
         f"AND {_distance_sql(2)} <= %(max_distance)s "
         f"AND {_distance_sql(HALVES)} <= %(max_distance)s"
     )

@@ -16,8 +16,8 @@ from django.conf import settings
 
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
-from authcheck.services import checks, detection, processing, reverify, webhooks
-from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, WEBHOOK_TASK
+from authcheck.services import checks, detection, processing, reference, reverify, webhooks
+from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, REFERENCE_TASK, WEBHOOK_TASK
 
 
 @app.task(
@@ -86,3 +86,9 @@ def reverify_task() -> dict[str, int]:
     if result.more:
         reverify_task.delay()
     return {"examined": result.examined, "changed": result.changed, "flagged": result.flagged}
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True, name=REFERENCE_TASK)
+def reference_index_task(item_id: int) -> str:
+    """Index one reference item (resuming where an earlier run stopped)."""
+    return reference.reference_index(item_id)

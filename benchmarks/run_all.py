@@ -23,6 +23,7 @@ SCRIPTS = (
     ("bench_analyze.py", []),
     ("bench_similar.py", []),
     ("bench_dashboard.py", ["--repeat", "20"]),
+    ("bench_trace.py", ["--hours", "100", "--sample", "5000"]),  # 1,000 h needs ~70 GB of disk
 )
 
 

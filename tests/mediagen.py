@@ -116,3 +116,76 @@ def make_lavfi_clip(path: Path, graph: str, *, seconds: float) -> Path:
         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(path),
     )  # fmt: skip
     return path
+
+
+SOURCE_PHOTOS = (
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "motorcycle_left.png",
+    "rocket.jpg",
+    "hubble_deep_field.jpg",
+    "brick.png",
+    "gravel.png",
+    "camera.png",
+)
+OTHER_PHOTOS = ("retina.jpg", "ihc.png", "grass.png")
+
+
+def make_photo_footage(
+    path: Path,
+    photos: tuple[str, ...] = SOURCE_PHOTOS,
+    *,
+    seconds_per_photo: int = 20,
+    size: tuple[int, int] = (320, 180),
+    fps: int = 5,
+) -> Path:
+    """ "Footage" from real photographs (scikit-image's samples, shipped in its wheel): one shot
+    per photo, a slow diagonal pan across it scaled to 1.5 times the frame (2.5 % of the frame a
+    second: every second looks a little different, like a handheld camera), hard cuts between
+    shots."""
+    import skimage
+
+    folder = Path(skimage.__file__).parent / "data"
+    width, height = size
+    args: list[str] = []
+    chains = []
+    for i, name in enumerate(photos):
+        args += ["-loop", "1", "-framerate", str(fps), "-t", str(seconds_per_photo)]
+        args += ["-i", str(folder / name)]
+        pan = (
+            f"scale={width * 3 // 2}:{height * 3 // 2},"
+            f"crop={width}:{height}:x='t/{seconds_per_photo}*(iw-{width})':"
+            f"y='t/{seconds_per_photo}*(ih-{height})',format=yuv420p,setsar=1"
+        )
+        chains.append(f"[{i}:v]{pan}[v{i}]")
+    joined = "".join(f"[v{i}]" for i in range(len(photos)))
+    graph = ";".join(chains) + f";{joined}concat=n={len(photos)}:v=1:a=0[out]"
+    ffmpeg(
+        *args, "-filter_complex", graph, "-map", "[out]", "-r", str(fps),
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads", "1", str(path),
+    )  # fmt: skip
+    return path
+
+
+def derive_clip(
+    src: Path,
+    dst: Path,
+    *,
+    start: float,
+    seconds: float,
+    vf: str = "",
+    crf: int = 23,
+    speed: float = 1.0,
+) -> Path:
+    """An excerpt of ``src`` (``seconds`` long in the output), through the filters ``vf``, sped
+    up by ``speed``, re-encoded at ``crf``: the derivative footage a suspect clip is made of."""
+    filters = [f"setpts=PTS/{speed}"] if speed != 1.0 else []
+    filters += [vf] if vf else []
+    ffmpeg(
+        "-ss", str(start), "-t", str(seconds * speed), "-i", str(src),
+        *(["-vf", ",".join(filters)] if filters else []),
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-threads", "1",
+        "-pix_fmt", "yuv420p", str(dst),
+    )  # fmt: skip
+    return dst

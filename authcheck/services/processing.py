@@ -10,6 +10,7 @@ again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from functools import partial
 from typing import Any
@@ -24,6 +25,7 @@ from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
 from authcheck.pipeline import resolve as resolve_stage
+from authcheck.pipeline.alignment import with_trace
 from authcheck.pipeline.verdict import (
     RULES_VERSION,
     Decision,
@@ -38,6 +40,7 @@ from authcheck.services.lifecycle import stage
 from authcheck.services.media import media_adopt, media_path, tmp_dir
 from authcheck.services.remote_manifests import ocsp_fetcher, remote_manifest_fetcher
 from authcheck.services.similar import similarity_record
+from authcheck.services.trace import trace_known, trace_media
 from authcheck.services.trust import trust_config_current
 
 log = logging.getLogger(__name__)
@@ -203,8 +206,10 @@ def _conclude(check: Check, media: Media) -> str:
     report, signals = _evidence(media, versions)
     with stage(check, "similar"):
         similar = similarity_record(check, media, signals)
+        traced = trace_media(media)
     with stage(check, "verdict"):
-        decision = decide(_report_facts(report), _facts(signals))
+        decision = _traced(decide(_report_facts(report), _facts(signals)), traced)
+        similar += traced
         lifecycle.verdict_issue(
             check, decision, versions, similar=similar, report=report, signals=signals
         )
@@ -331,8 +336,10 @@ def answer_from_known(check: Check, media: Media) -> bool:
     if report is None:
         return False
     lifecycle.stage_skip_pending(check, "known media: answered from stored results")
-    decision = decide(_report_facts(report), _facts(signals))
     similar = similarity_record(check, media, signals)
+    traced = trace_known(media)  # sampling again would break the at-once answer
+    decision = _traced(decide(_report_facts(report), _facts(signals)), traced)
+    similar += traced
     issued = lifecycle.verdict_issue(
         check,
         decision,
@@ -343,6 +350,13 @@ def answer_from_known(check: Check, media: Media) -> bool:
         signals=signals,
     )
     return issued is not None
+
+
+def _traced(decision: Decision, traced: list[dict[str, Any]]) -> Decision:
+    """The decision with the reference matches named in its summary (label and rule kept)."""
+    if not traced:
+        return decision
+    return dataclasses.replace(decision, summary=with_trace(decision.summary, traced))
 
 
 def _poison(check: Check) -> MediaError:

@@ -12,6 +12,7 @@ from authcheck.celery import app
 
 CHECK_TASK = "authcheck.tasks.check_process_task"
 DETECTOR_TASK = "authcheck.tasks.detector_task"
+REFERENCE_TASK = "authcheck.tasks.reference_index_task"
 
 
 def check_publish(check_id: int) -> None:
@@ -31,3 +32,8 @@ def webhook_publish(delivery_id: int) -> None:
     """Send one webhook delivery attempt to the notifications queue (never the checks queue:
     a slow receiver must not hold up intake)."""
     app.send_task(WEBHOOK_TASK, args=(delivery_id,), queue=settings.AUTHCHECK_WEBHOOK_QUEUE)
+
+
+def reference_publish(item_id: int) -> None:
+    """Send one reference item to be indexed (or resumed) on the checks queue."""
+    app.send_task(REFERENCE_TASK, args=(item_id,))
