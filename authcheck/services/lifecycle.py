@@ -316,12 +316,22 @@ def _verdict_audit_data(
     report: ProvenanceReport | None,
     signals: Sequence[Signal],
 ) -> dict[str, Any]:
-    media = check.media if check.media_id else None
     return {
         "label": decision.label,
         "rule": decision.rule,
         "versions": versions,
         "status": status,
+        **evidence_audit_data(check, report, signals),
+    }
+
+
+def evidence_audit_data(
+    check: Check, report: ProvenanceReport | None, signals: Sequence[Signal]
+) -> dict[str, Any]:
+    """What a verdict's audit event says it rests on: the bytes, the report (and its raw
+    manifest's hash) and the signal rows, so the trail alone tells what was judged."""
+    media = check.media if check.media_id else None
+    return {
         "media_sha256": media.sha256 if media else None,
         "report_id": report.pk if report else None,
         "report_state": report.state if report else None,

@@ -34,6 +34,7 @@ from authcheck.models import (
 from authcheck.pipeline.verdict import Decision
 from authcheck.selectors import evidence_pick, verdict_automated_of, verdicts_of
 from authcheck.services.audit import audit_record, canonical_json, verdict_digest
+from authcheck.services.lifecycle import evidence_audit_data
 from authcheck.services.processing import decision_current, versions_current
 from authcheck.services.trust import trust_config_current
 from authcheck.services.webhooks import event_emit
@@ -231,10 +232,7 @@ def _changed_record(
             "to": {"label": new.label, "rule": new.rule},
             "cause": new.cause,
             "versions": new.versions,
-            "media_sha256": check.media.sha256 if check.media else None,
-            "report_id": report.pk if report else None,
-            "raw_manifest_sha256": report.raw_manifest_sha256 if report else None,
-            "signal_ids": sorted(s.pk for s in signals),
+            **evidence_audit_data(check, report, signals),
             "review_needed": flagged,
             "verdict_sha256": verdict_digest(new),
         },
