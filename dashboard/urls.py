@@ -16,6 +16,7 @@ urlpatterns = [
     path("rows/<int:check_id>", queue.queue_row_view, name="row"),
     path("checks/<int:check_id>", detail.detail_view, name="detail"),
     path("checks/<int:check_id>/export.json", detail.export_json_view, name="export_json"),
+    path("checks/<int:check_id>/report.json", detail.report_view, name="report"),
     path("checks/<int:check_id>/media", detail.media_view, name="media"),
     path("checks/<int:check_id>/frames/<int:index>.jpg", detail.keyframe_view, name="frame"),
     path("checks/<int:check_id>/audit", detail.audit_fragment_view, name="audit"),

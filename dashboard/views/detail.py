@@ -17,6 +17,7 @@ from authcheck import selectors_dashboard as sel
 from authcheck.models import Check, ReviewDecision, Role, User
 from authcheck.services.audit import audit_verify
 from authcheck.services.media import media_path
+from authcheck.services.reports import report_signed
 from dashboard import plots
 from dashboard.access import is_reviewer, role_required, visible_check
 
@@ -89,6 +90,17 @@ def audit_fragment_view(request: HttpRequest, check_id: int) -> HttpResponse:
     check = visible_check(_user(request), check_id)
     context = {"events": sel.audit_timeline(check), "chain": audit_verify(check_id=check.pk)}
     return render(request, "dashboard/_audit.html", context)
+
+
+@role_required()
+@require_GET
+def report_view(request: HttpRequest, check_id: int) -> HttpResponse:
+    """The check's signed verification report (the API's ``/checks/{id}/report``), as a
+    download; ``manage.py verify_report`` checks it offline."""
+    check = visible_check(_user(request), check_id)
+    response = HttpResponse(report_signed(check), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="authcheck-check-{check.pk}.json"'
+    return response
 
 
 @role_required()

@@ -163,3 +163,36 @@ def test_the_extensions_report_link_opens_the_check_page(journalist) -> None:
     assert found is not None
     url = found.group(0).replace("${Number(id)}", str(check.pk))
     assert client_for(journalist).get(url).status_code == 200
+
+
+def test_the_signed_report_downloads_and_verifies_offline(journalist) -> None:
+    from authcheck import signedjson
+
+    check = DoneCheckFactory(submitter=journalist)
+    response = client_for(journalist).get(f"/dashboard/checks/{check.pk}/report.json")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    verified = signedjson.verify(response.content)
+    assert verified.payload["check"]["id"] == check.pk
+    with pytest.raises(signedjson.ReportSignatureError):
+        signedjson.verify(response.content.replace(b'"id":', b'"id": ', 1))
+
+
+def test_another_journalists_signed_report_is_a_404(journalist) -> None:
+    other = User.objects.create_user("other", role="journalist")
+    check = DoneCheckFactory(submitter=other)
+    assert (
+        client_for(journalist).get(f"/dashboard/checks/{check.pk}/report.json").status_code == 404
+    )
+
+
+def test_a_verdict_changed_under_a_decision_is_flagged_on_the_check_page(journalist) -> None:
+    from django.utils import timezone
+
+    from authcheck.models import Check
+
+    check = DoneCheckFactory(submitter=journalist)
+    page = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content.decode()
+    assert "review needed" not in page
+    Check.objects.filter(pk=check.pk).update(review_needed_at=timezone.now())
+    page = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content.decode()
+    assert "changed the automated verdict after the newsroom's decision: review needed" in page
