@@ -27,6 +27,13 @@ def client_for(user: User) -> Client:
 
 
 @pytest.fixture
+def broker_url(settings) -> str:
+    """The browser flow's worker runs on the configured broker (Redis in CI); the e2e suite
+    itself covers RabbitMQ."""
+    return str(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
 def tasks_run(request: pytest.FixtureRequest, settings) -> object:
     """Submitted checks get processed: in-process on the embedded default, by a real Celery
     worker against Redis and PostgreSQL when CELERY_BROKER_URL is set (CI)."""

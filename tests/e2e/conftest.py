@@ -166,6 +166,11 @@ def celery_worker(
         "task_routes",
         {name: {"queue": notify_queue} for name in settings.CELERY_TASK_ROUTES},
     )
+    # Celery caches the route table and the router built from it: rebuild both from the
+    # patched routes, and let monkeypatch put the cached ones back afterwards (otherwise a
+    # later test routes to this test's queue, which no worker consumes any more).
+    monkeypatch.setattr(app.amqp, "_rtable", None)
+    monkeypatch.setitem(app.amqp.__dict__, "router", app.amqp.Router())
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
