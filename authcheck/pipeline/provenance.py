@@ -356,7 +356,9 @@ def findings_from_json(
         base,
         state=_STATES.get(str(store.get("validation_state")), "invalid"),
         failures=_top_failures(results),
-        active_manifest=_manifest_summary(label, active, signals.get(label, []))
+        active_manifest=_manifest_summary(
+            label, active, signals.get(label, []), _crjson_signature(crjson, label)
+        )
         if active
         else None,
         ingredients=ingredients,
@@ -534,9 +536,13 @@ def _claim_generator(manifest: dict[str, Any]) -> str | None:
 
 
 def _manifest_summary(
-    label: str, manifest: dict[str, Any], signals: list[dict[str, Any]]
+    label: str,
+    manifest: dict[str, Any],
+    signals: list[dict[str, Any]],
+    cr_signature: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     signature = manifest.get("signature_info") or {}
+    tsa = _timestamp_certificate(cr_signature or {})
     actions = _actions(manifest)
     source_types = [a["digital_source_type"] for a in actions if a["digital_source_type"]]
     return {
@@ -549,7 +555,7 @@ def _manifest_summary(
             "algorithm": signature.get("alg"),
             # Present only when the signature carries an RFC 3161 timestamp.
             "signing_time": signature.get("time"),
-            "timestamp_authority": signature.get("timestamp_authority"),
+            "timestamp_authority": tsa.get("common_name"),
         },
         "actions": actions,
         "digital_source_type": source_types[0] if source_types else None,
@@ -625,13 +631,9 @@ def _signer_certificate(raw: str, crjson: str | None) -> dict[str, Any]:
     store = json.loads(raw)
     label = store.get("active_manifest") or ""
     info = ((store.get("manifests") or {}).get(label) or {}).get("signature_info") or {}
-    cert: dict[str, Any] = {}
-    try:
-        for manifest in json.loads(crjson or "{}").get("manifests") or []:
-            if isinstance(manifest, dict) and manifest.get("label") == label:
-                cert = (manifest.get("signature") or {}).get("certificateInfo") or {}
-    except (ValueError, AttributeError):
-        cert = {}
+    signature = _crjson_signature(crjson, label)
+    cert = signature.get("certificateInfo") or {}
+    cert = cert if isinstance(cert, dict) else {}
     validity = cert.get("validity") or {}
     return {
         "subject": cert.get("subject") or {"CN": info.get("common_name")},
@@ -640,7 +642,41 @@ def _signer_certificate(raw: str, crjson: str | None) -> dict[str, Any]:
         "not_before": validity.get("notBefore"),
         "not_after": validity.get("notAfter"),
         "signing_time": info.get("time"),
-        "timestamp_authority": info.get("timestamp_authority"),
+        "timestamp_authority": _timestamp_certificate(signature) or None,
+    }
+
+
+def _crjson_signature(crjson: str | None, label: str) -> dict[str, Any]:
+    """The crJSON ``signature`` object of manifest ``label`` ({} when absent or unreadable)."""
+    try:
+        for manifest in json.loads(crjson or "{}").get("manifests") or []:
+            if isinstance(manifest, dict) and manifest.get("label") == label:
+                signature = manifest.get("signature") or {}
+                return signature if isinstance(signature, dict) else {}
+    except (ValueError, AttributeError):
+        pass
+    return {}
+
+
+def _timestamp_certificate(signature: dict[str, Any]) -> dict[str, Any]:
+    """The RFC 3161 time-stamp authority's certificate as the SDK read it from the token.
+
+    c2pa-python 0.38.1 leaves ``signature_info.timestamp_authority`` empty; the crJSON
+    ``timeStampInfo`` names the TSA certificate (subject, issuer, serial, validity)."""
+    stamp = signature.get("timeStampInfo")
+    cert = stamp.get("certificateInfo") if isinstance(stamp, dict) else None
+    if not isinstance(cert, dict):
+        return {}
+    subject = cert.get("subject") if isinstance(cert.get("subject"), dict) else {}
+    validity = cert.get("validity") if isinstance(cert.get("validity"), dict) else {}
+    return {
+        "common_name": subject.get("CN"),
+        "subject": subject,
+        "issuer": cert.get("issuer"),
+        "serial_number": cert.get("serialNumber"),
+        "not_before": validity.get("notBefore"),
+        "not_after": validity.get("notAfter"),
+        "time": stamp.get("timestamp") if isinstance(stamp, dict) else None,
     }
 
 
@@ -667,9 +703,10 @@ def trust_report(
             if not pem.strip():
                 continue
             sub = _codes_under(path, mime, pem, trust.max_manifest_mb, data)
-            if _SIGNER_TRUSTED in sub:
+            # A list is named only for what the full configuration trusts.
+            if _SIGNER_TRUSTED in sub & codes:
                 signer_lists.append(name)
-            if _TSA_TRUSTED in sub:
+            if _TSA_TRUSTED in sub & codes:
                 tsa_lists.append(name)
     certificate = _signer_certificate(raw, crjson)
     certs = cose.signer_certs(path, certificate["serial_number"], data)
@@ -683,7 +720,9 @@ def trust_report(
         "timestamp": {
             "present": bool(timestamp_codes) or bool(certificate["signing_time"]),
             "time": certificate["signing_time"],
-            "authority": certificate["timestamp_authority"],
+            # The TSA's common name, and its certificate as read from the time-stamp token.
+            "authority": (certificate["timestamp_authority"] or {}).get("common_name"),
+            "certificate": certificate["timestamp_authority"],
             "trusted": _TSA_TRUSTED in codes,
             "codes": timestamp_codes,
             "matched_lists": tsa_lists,
