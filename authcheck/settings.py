@@ -251,6 +251,10 @@ AUTHCHECK_FETCH_ALLOW_LOOPBACK = env_bool("AUTHCHECK_FETCH_ALLOW_LOOPBACK", Fals
 AUTHCHECK_TRUST_ANCHORS = env_list("AUTHCHECK_TRUST_ANCHORS")
 AUTHCHECK_TRUST_ALLOWED_LIST = env_list("AUTHCHECK_TRUST_ALLOWED_LIST")
 AUTHCHECK_C2PA_MAX_MANIFEST_MB = env_int("AUTHCHECK_C2PA_MAX_MANIFEST_MB", 16)
+# c2pa-rs refuses a cap above 1024 MB (every read would then fail) and 0 refuses every
+# compressed manifest: refuse both at start-up instead.
+if not 1 <= AUTHCHECK_C2PA_MAX_MANIFEST_MB <= 1024:
+    raise ImproperlyConfigured("AUTHCHECK_C2PA_MAX_MANIFEST_MB must be between 1 and 1024")
 # The shipped (or trust_import-ed) C2PA and C2PA TSA trust lists are trusted by default.
 AUTHCHECK_TRUST_C2PA_LISTS = env_bool("AUTHCHECK_TRUST_C2PA_LISTS", True)
 # Optional second pass against the frozen legacy interim list; labelled, never the C2PA state.
