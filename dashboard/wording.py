@@ -6,6 +6,8 @@ nothing is never "authentic"; an indicator is not a probability.
 
 from __future__ import annotations
 
+from authcheck.pipeline import iptc
+
 LABELS = {
     "provenance_verified": "Credentials from a trusted signer",
     "provenance_untrusted": "Credentials issued by an unknown source",
@@ -81,24 +83,6 @@ FAILURES = {
     "general.error": "The credentials could not be validated.",
 }
 
-SOURCE_TYPES = {
-    "trainedAlgorithmicMedia": "made by a generative AI model",
-    "compositeSynthetic": "a composite that includes AI-generated elements",
-    "algorithmicMedia": "made by an algorithm without a trained model",
-    "digitalCapture": "captured by a camera or recorder",
-    "digitalArt": "digital art made by a person",
-    "compositeCapture": "a composite of captured media",
-    "composite": "a composite of several sources",
-    "minorHumanEdits": "captured media with minor human edits",
-    "compositeWithTrainedAlgorithmicMedia": "a composite with AI-generated parts",
-    "algorithmicallyEnhanced": "captured media enhanced by an algorithm",
-    "dataDrivenMedia": "made from data",
-    "screenCapture": "a screen capture",
-    "virtualRecording": "a recording of a virtual scene",
-    "negativeFilm": "scanned negative film",
-    "positiveFilm": "scanned positive film",
-    "print": "a scanned print",
-}
 
 
 def label_words(value: str) -> str:
@@ -132,6 +116,10 @@ def failure_sentence(code: str) -> str:
 
 
 def source_type_words(value: str) -> str:
-    """An IPTC digital source type URI or name in words."""
-    name = (value or "").rstrip("/").rsplit("/", 1)[-1]
-    return SOURCE_TYPES.get(name, name or "not stated")
+    """An IPTC (or C2PA) digital source type URI or code in IPTC's own words (its name)."""
+    described = iptc.describe(value)
+    if described is None:
+        return "not stated"
+    if described["name"] == "Unknown digital source type":
+        return (value or "").rstrip("/").rsplit("/", 1)[-1]
+    return str(described["name"])
