@@ -84,7 +84,6 @@ FAILURES = {
 }
 
 
-
 def label_words(value: str) -> str:
     """A verdict label or reviewer decision in words (the raw value when unknown)."""
     return LABELS.get(value or "", value or "No verdict yet")

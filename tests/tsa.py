@@ -77,7 +77,9 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _certificates(name: str) -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _certificates(
+    name: str,
+) -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurvePrivateKey]:
     """(root, TSA certificate, TSA key): a root CA and a time-stamping leaf it issued."""
     now = dt.datetime.now(dt.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())

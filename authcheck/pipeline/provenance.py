@@ -663,12 +663,11 @@ def _timestamp_certificate(signature: dict[str, Any]) -> dict[str, Any]:
 
     c2pa-python 0.38.1 leaves ``signature_info.timestamp_authority`` empty; the crJSON
     ``timeStampInfo`` names the TSA certificate (subject, issuer, serial, validity)."""
-    stamp = signature.get("timeStampInfo")
-    cert = stamp.get("certificateInfo") if isinstance(stamp, dict) else None
-    if not isinstance(cert, dict):
+    stamp = _mapping(signature.get("timeStampInfo"))
+    cert = _mapping(stamp.get("certificateInfo"))
+    if not cert:
         return {}
-    subject = cert.get("subject") if isinstance(cert.get("subject"), dict) else {}
-    validity = cert.get("validity") if isinstance(cert.get("validity"), dict) else {}
+    subject, validity = _mapping(cert.get("subject")), _mapping(cert.get("validity"))
     return {
         "common_name": subject.get("CN"),
         "subject": subject,
@@ -676,8 +675,12 @@ def _timestamp_certificate(signature: dict[str, Any]) -> dict[str, Any]:
         "serial_number": cert.get("serialNumber"),
         "not_before": validity.get("notBefore"),
         "not_after": validity.get("notAfter"),
-        "time": stamp.get("timestamp") if isinstance(stamp, dict) else None,
+        "time": stamp.get("timestamp"),
     }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def trust_report(

@@ -194,9 +194,7 @@ def test_software_and_human_digital_creations_are_synthetic_declarations_never_a
         findings = findings_from_json(json.dumps(store))
         assert findings.ai_declared is False, code
         assert findings.synthetic_declaration is not None, code
-        assert findings.synthetic_declaration["source_type"]["name"].startswith(
-            PUBLISHED[code][0]
-        )
+        assert findings.synthetic_declaration["source_type"]["name"].startswith(PUBLISHED[code][0])
 
 
 def test_an_unknown_term_is_named_as_unknown_not_guessed() -> None:

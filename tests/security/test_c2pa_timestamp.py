@@ -24,6 +24,7 @@ from typing import Any
 import c2pa
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from authcheck.models import AuditEvent, Check, ProvenanceReport, TrustListImport, Verdict
 from authcheck.services import processing
@@ -131,14 +132,24 @@ def test_the_verdict_records_the_trust_configuration_the_timestamp_was_judged_un
         )
         return verdict, report.report
 
+    def page(verdict: Verdict) -> str:
+        client = Client()
+        client.force_login(user)
+        response = client.get(f"/dashboard/checks/{verdict.check_ref_id}")
+        assert response.status_code == 200
+        return response.text
+
     first, first_report = examine()
     assert first.versions["trust"] == trust_config_current().version
     assert _timestamp(first_report)["trusted"] is False
+    assert "authcheck Test TSA" in page(first)
+    assert "time-stamp authority on no trust list" in page(first)
     _add_tsa_root_to_the_tsa_list(tsa, tmp_path)
     second, second_report = examine()
     assert second.versions["trust"] == trust_config_current().version != first.versions["trust"]
     assert _timestamp(second_report)["trusted"] is True
     assert _timestamp(second_report)["matched_lists"] == ["tsa"]
+    assert "trusted time-stamp (tsa list)" in page(second)
 
 
 def test_verification_never_asks_the_tsa(stamped: Path, tsa: TimeStampAuthority) -> None:
