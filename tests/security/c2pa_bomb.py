@@ -65,7 +65,7 @@ def _inflating(prefix: bytes, inflated: int) -> bytes:
 def brotli_bomb_jpeg(path: Path, inflated: int) -> Path:
     """A JPEG whose ``brob`` manifest box inflates to ``inflated`` bytes."""
     data = bytearray(compressed_manifest_jpeg(path).read_bytes())
-    segment = data.find(APP11 + b"")
+    segment = data.find(APP11)
     while data[segment + 4 : segment + 6] != b"JP":
         segment = data.find(APP11, segment + 2)
     store = segment + 12  # marker, Lp, CI "JP", En, Z
