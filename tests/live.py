@@ -28,9 +28,13 @@ def database_url() -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """One gunicorn process (one sync worker) on an ephemeral loopback port."""
+def gunicorn(env: dict[str, str], *, deployed: bool = False) -> Iterator[str]:
+    """One gunicorn process (one sync worker) on an ephemeral loopback port; ``deployed`` runs
+    it with ``deploy/gunicorn.conf.py`` instead (gthread worker, keep-alive, its limits)."""
     argv = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0", "-w", "1", "authcheck.wsgi"]
+    if deployed:
+        argv = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "authcheck.wsgi"]
+        env = {**env, "AUTHCHECK_BIND": "127.0.0.1:0", "AUTHCHECK_WEB_WORKERS": "1"}
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )

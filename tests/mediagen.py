@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
@@ -189,3 +190,60 @@ def derive_clip(
         "-pix_fmt", "yuv420p", str(dst),
     )  # fmt: skip
     return dst
+
+
+def _riff_chunk(tag: bytes, data: bytes) -> bytes:
+    """One RIFF chunk: tag, little-endian size, data padded to an even length."""
+    return tag + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+
+
+def _riff_list(kind: bytes, *chunks: bytes) -> bytes:
+    return _riff_chunk(b"LIST", kind + b"".join(chunks))
+
+
+def hls_playlist_text(*segments: str) -> str:
+    """An HLS media playlist listing ``segments`` (URLs or paths), one second each."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1", "#EXT-X-MEDIA-SEQUENCE:0"]
+    for segment in segments:
+        lines += ["#EXTINF:1.0,", segment]
+    return "\n".join([*lines, "#EXT-X-ENDLIST", ""])
+
+
+def make_gab2_hls_avi(path: Path, *segments: str, title: str = "subs") -> Path:
+    """The shape of the 2017 ffmpeg "HLS in AVI" proof of concept, built here byte by byte.
+
+    An AVI whose only stream is a text stream (``txts``) with one ``00tx`` chunk in GAB2 form:
+    ``"GAB2\\0"``, version 2, a UTF-16LE title, flags, a data size, then the subtitle data. ffmpeg's
+    AVI demuxer probes that data and opens a nested demuxer on it; here the data is an HLS
+    playlist whose segments are ``segments`` (``file://`` URLs of local files in the original,
+    which an unconfined ffmpeg then reads and decodes, e.g. as XBIN text art).
+    """
+    playlist = hls_playlist_text(*segments).encode()
+    name = title.encode("utf-16-le") + b"\0\0"
+    gab2 = (
+        b"GAB2\0"
+        + struct.pack("<H", 2)
+        + struct.pack("<I", len(name))
+        + name
+        + struct.pack("<H", 4)
+        + struct.pack("<I", len(playlist))
+        + playlist
+    )
+    # avih: 1 fps, 1 frame, 1 stream, no picture size (a text-only file).
+    avih = struct.pack("<14I", 1_000_000, 0, 0, 0x10, 1, 0, 1, len(gab2), 0, 0, 0, 0, 0, 0)
+    # strh: type txts, no handler, scale 1 / rate 1, one chunk long, sample size 0.
+    strh = (
+        b"txts"
+        + b"\0\0\0\0"
+        + struct.pack("<IHHIIIIIIII4h", 0, 0, 0, 0, 1, 1, 0, 1, len(gab2), 0, 0, 0, 0, 0, 0)
+    )
+    header = _riff_list(
+        b"hdrl",
+        _riff_chunk(b"avih", avih),
+        _riff_list(b"strl", _riff_chunk(b"strh", strh), _riff_chunk(b"strf", b"")),
+    )
+    movi = _riff_list(b"movi", _riff_chunk(b"00tx", gab2))
+    # idx1 offsets count from the "movi" tag: the chunk starts 4 bytes after it.
+    index = _riff_chunk(b"idx1", b"00tx" + struct.pack("<III", 0x10, 4, len(gab2)))
+    path.write_bytes(_riff_chunk(b"RIFF", b"AVI " + header + movi + index))
+    return path

@@ -348,7 +348,10 @@ def _walk_check(
 ) -> tuple[int, _Row | None, _Problem | None]:
     """Check one check's events: own hash, columns, and both links to their neighbours."""
     found = audit_events_for_check(check_id or 0).values_list(*_ROW_FIELDS)
-    rows = [_Row._make(values) for values in found]
+    rows = sorted(
+        [_Row._make(values) for values in found] + _moved_away(check_id or 0),
+        key=lambda row: row.seq,
+    )
     seqs = [row.seq for row in rows]
     wanted = [s - 1 for s in seqs] + [s + 1 for s in seqs]
     neighbours = {
@@ -362,6 +365,34 @@ def _walk_check(
         if problem is not None:
             return checked, rows[checked - 1] if checked else None, problem
     return len(rows), rows[-1] if rows else None, None
+
+
+def _moved_away(check_id: int) -> list[_Row]:
+    """Events whose hashed body names ``check_id`` but whose column names another check (or none).
+
+    The column is not hashed, so an event moved to another check would otherwise just vanish from
+    this check's list. Canonical bodies sort their keys, so the top-level ``check_id`` is always
+    followed by ``"data"``; a nested look-alike is dropped by the parse below. This is one
+    substring scan of the bodies (no index serves it), the price of catching a moved event here.
+    """
+    marker = f'"check_id":{check_id},"data":'
+    candidates = AuditEvent.objects.filter(body__contains=marker).exclude(check_id=check_id)
+    rows = [_Row._make(values) for values in candidates.values_list(*_ROW_FIELDS)]
+    return [row for row in rows if _hashed_check_id(row.body) == check_id]
+
+
+def _hashed_check_id(body: str) -> Any:
+    parsed = _parsed_body(body)
+    return parsed.get("check_id") if parsed is not None else None
+
+
+def _parsed_body(body: str) -> dict[str, Any] | None:
+    """The stored body as a JSON object, or None if it is not one."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _linked_problem(
@@ -398,11 +429,8 @@ def _event_problem(
 
 def _column_mismatch(row: _Row) -> str | None:
     """The first indexed column that disagrees with the hashed body (they are not hashed)."""
-    try:
-        body = json.loads(row.body)
-    except ValueError:
-        return "body"
-    if not isinstance(body, dict):
+    body = _parsed_body(row.body)
+    if body is None:
         return "body"
     for name in ("actor", "action", "object_type", "object_id", "check_id"):
         if body.get(name) != getattr(row, name):

@@ -47,11 +47,22 @@ def test_an_invalid_punycode_host_is_a_4xx_url_invalid_at_submission(jo, enqueue
     assert enqueued == []
 
 
+def tamper_event(seq: int, column: str, value: object) -> None:
+    """Set one column of a stored audit event as a superuser would (triggers off on PostgreSQL)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE authcheck_auditevent DISABLE TRIGGER USER")
+        sql = f"UPDATE authcheck_auditevent SET {column} = %s WHERE seq = %s"
+        cursor.execute(sql, [value, seq])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE authcheck_auditevent ENABLE TRIGGER USER")
+
+
 def test_the_audit_api_shows_the_hashed_time_and_flags_a_changed_created_at(
     jo, journalist, enqueued
 ) -> None:
-    from django.db import connection, transaction
-
     from authcheck.models import AuditEvent
 
     check_id = jo.post("/api/v1/checks", {"url": "https://news.example/v"}, format="json").json()[
@@ -59,21 +70,33 @@ def test_the_audit_api_shows_the_hashed_time_and_flags_a_changed_created_at(
     ]
     event = AuditEvent.objects.filter(check_id=check_id).first()
     hashed_at = json.loads(event.body)["at"]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE authcheck_auditevent DISABLE TRIGGER USER")
-        cursor.execute(
-            "UPDATE authcheck_auditevent SET created_at = %s WHERE seq = %s",
-            ["2001-01-01T00:00:00+00:00", event.seq],
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE authcheck_auditevent ENABLE TRIGGER USER")
+    tamper_event(event.seq, "created_at", "2001-01-01T00:00:00+00:00")
 
     body = jo.get(f"/api/v1/checks/{check_id}/audit").json()
 
     shown = body["events"][0]["at"]
     assert dt.datetime.fromisoformat(shown) == dt.datetime.fromisoformat(hashed_at)
     assert body["chain"]["ok"] is False and body["chain"]["first_bad_seq"] == event.seq
+
+
+def test_the_audit_api_of_a_check_flags_an_event_moved_from_it_to_another_check(
+    jo, journalist, enqueued
+) -> None:
+    from authcheck.models import AuditEvent
+
+    first, second = (
+        jo.post("/api/v1/checks", {"url": f"https://news.example/{n}"}, format="json").json()["id"]
+        for n in (1, 2)
+    )
+    assert jo.get(f"/api/v1/checks/{first}/audit").json()["chain"]["ok"] is True
+    event = AuditEvent.objects.filter(check_id=first).first()
+    tamper_event(event.seq, "check_id", second)
+
+    body = jo.get(f"/api/v1/checks/{first}/audit").json()
+
+    assert body["chain"]["ok"] is False and body["chain"]["first_bad_seq"] == event.seq
+    assert body["chain"]["reason"] == "column check_id differs from the hashed body"
+    assert jo.get(f"/api/v1/checks/{second}/audit").json()["chain"]["ok"] is False
 
 
 def test_similar_media_of_other_users_is_anonymised_for_a_journalist_but_not_an_editor(

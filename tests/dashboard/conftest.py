@@ -99,3 +99,35 @@ def hostile_jpeg(path):
         extra_assertions=[{"label": "org.authcheck.hostile", "data": {"text": HOSTILE_TITLE}}],
     )
     return c2pa.signed_jpeg(path, definition)
+
+
+# The injection strings of c2pa-attacks (github.com/contentauth/c2pa-attacks, attacks/):
+# ``xss.attack`` line by line; ``special_characters.attack`` is a binary file, so this is a
+# selection of the same kind (C0 controls, bidi overrides and isolates, zero-width and other
+# invisible characters, quotes, combining marks, emoji); ``ten_thousand_characters.attack`` is
+# one 10,000-character string.
+C2PA_ATTACKS_XSS = (
+    "<script>alert('xss');</script>",
+    "\"><script>alert('xss');</script><foo bar=\"",
+    '" onmouseover="document.location="https://github.com/contentauth/" foo="',
+    "javascript:alert('xss');",
+)
+HIDDEN_MARKED = (
+    "\u202e\u202d\u202a\u202b\u202c\u2066\u2067\u2068\u2069"  # bidi overrides, isolates
+    "\u200e\u200f\u200b\u200d\ufeff\u2060\u00ad\u061c"  # marks, zero-width, soft hyphen
+)
+C2PA_ATTACKS_SPECIAL = (
+    "special \x01\x07\x08\x1b[31m\x7f|"
+    + HIDDEN_MARKED
+    + "|'\"`\\ %s%n{{7*7}} e\u0301\u0338 \U0001f600 \ufffd"
+)
+C2PA_ATTACKS_LONG = "a" * 10_000
+C2PA_ATTACKS = (*C2PA_ATTACKS_XSS, C2PA_ATTACKS_SPECIAL, C2PA_ATTACKS_LONG)
+
+
+def attack_jpeg(path, text: str):
+    """A validly signed JPEG whose title, claim generator and software agent are ``text``."""
+    from tests import c2pa_fixtures as c2pa
+
+    definition = c2pa.manifest(text, claim_generator=text, agent=text)
+    return c2pa.signed_jpeg(path, definition)

@@ -170,3 +170,70 @@ def test_cookies_are_secure_when_configured(monkeypatch) -> None:
     finally:
         monkeypatch.delenv("AUTHCHECK_SECURE_COOKIES")
         importlib.reload(settings_module)
+
+
+def _dashboard_paths(check_id: int) -> list[str]:
+    """One concrete path per dashboard route (every integer argument is ``check_id``)."""
+    from dashboard.urls import urlpatterns
+
+    paths = []
+    for pattern in urlpatterns:
+        route = re.sub(r"<int:\w+>", str(check_id), str(pattern.pattern))
+        paths.append("/dashboard/" + route)
+    return paths
+
+
+def test_every_dashboard_route_refuses_a_post_without_a_csrf_token(admin: User) -> None:
+    from tests.factories import CheckFactory
+
+    check = CheckFactory(submitter=admin)
+    before = AuditEvent.objects.count()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    paths = _dashboard_paths(check.pk)
+    assert len(paths) >= 25 and "/dashboard/submit" in paths
+    for path in paths:
+        response = client.post(path, {"url": "https://news.example/a.mp4", "decision": "authentic"})
+        assert response.status_code == 403, path
+        assert b"CSRF" in response.content, path  # refused by the CSRF check, not by a role
+    assert AuditEvent.objects.count() == before  # nothing was done
+
+
+def test_the_login_form_refuses_a_post_without_a_csrf_token(journalist: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/dashboard/login/", {"username": "jo", "password": PASSWORD})
+    assert response.status_code == 403 and "_auth_user_id" not in client.session
+
+
+def test_the_same_post_with_its_csrf_token_goes_through(journalist: User, enqueued) -> None:
+    from authcheck.models import Check
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(journalist)
+    client.get("/dashboard/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/dashboard/submit", {"url": "https://news.example/a.mp4"}, HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code != 403 and Check.objects.count() == 1
+
+
+def test_the_api_with_a_bearer_token_needs_no_csrf_token_and_a_session_alone_is_not_enough(
+    journalist: User, enqueued
+) -> None:
+    from authcheck.models import Check
+    from authcheck.services.tokens import token_create
+
+    _, raw = token_create(journalist)
+    client = Client(enforce_csrf_checks=True)
+    body = {"url": "https://news.example/a.mp4"}
+    answered = client.post(
+        "/api/v1/checks", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert answered.status_code == 202, answered.content
+    # A dashboard session cookie (what a cross-site form would carry) does not authenticate the
+    # API, so the API has nothing for CSRF to protect.
+    session = Client(enforce_csrf_checks=True)
+    session.force_login(journalist)
+    refused = session.post("/api/v1/checks", body, content_type="application/json")
+    assert refused.status_code == 401 and Check.objects.count() == 1

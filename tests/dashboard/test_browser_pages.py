@@ -9,7 +9,18 @@ import pytest
 from authcheck.models import Role
 from tests import c2pa_fixtures as c2pa
 from tests.dashboard.browser import axe_violations, login
-from tests.dashboard.conftest import HOSTILE_TITLE, PASSWORD, analyzed, hostile_jpeg, person
+from tests.dashboard.conftest import (
+    C2PA_ATTACKS,
+    C2PA_ATTACKS_SPECIAL,
+    C2PA_ATTACKS_XSS,
+    HIDDEN_MARKED,
+    HOSTILE_TITLE,
+    PASSWORD,
+    analyzed,
+    attack_jpeg,
+    hostile_jpeg,
+    person,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -70,3 +81,46 @@ def test_pages_pass_axe_and_fit_both_widths(browser, live_server, tmp_path):
             )
             assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at {width}px"
         assert {p: v for p, v in found.items() if v} == {}, f"at {width}px"
+
+
+def test_every_c2pa_attacks_string_renders_inert_marked_and_truncated(
+    browser, live_server, tmp_path
+):
+    jo = person("jo", Role.JOURNALIST)
+    checks = [
+        analyzed(jo, attack_jpeg(tmp_path / f"attack{n}.jpg", text), name=f"attack{n}.jpg")
+        for n, text in enumerate(C2PA_ATTACKS)
+    ]
+    page = login(browser, live_server.url, "jo", PASSWORD)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for text, check in zip(C2PA_ATTACKS, checks, strict=True):
+        url = f"{live_server.url}/dashboard/checks/{check.pk}"
+        page.goto(url)
+        title = page.locator("dl.kv dt:text-is('Title') + dd").first
+        title.wait_for()  # the page rendered down to the manifest
+        page.mouse.move(10, 10)
+        title.hover()  # an injected onmouseover would run now
+        assert page.evaluate("window.__xss") is None
+        assert page.url == url, text  # no injected navigation
+        assert (
+            page.locator("foo, [onmouseover], a[href^='javascript:'], script:not([src])").count()
+            == 0
+        )
+        shown = title.inner_text()
+        body = page.locator("body").inner_text()
+        assert not any(ch in body for ch in HIDDEN_MARKED), (
+            text
+        )  # nothing hidden reaches the reader
+        if text in C2PA_ATTACKS_XSS:
+            assert text in shown  # the markup is shown as the text it is
+        elif text == C2PA_ATTACKS_SPECIAL:
+            for ch in HIDDEN_MARKED:
+                assert f"[U+{ord(ch):04X}]" in shown, hex(ord(ch))
+            assert "contains hidden characters" in shown
+            assert not any(chr(c) in shown for c in (*range(1, 9), 0x1B, 0x7F))
+        else:
+            assert "(show all " in shown and len(shown) < 400  # cut, the rest one click away
+            title.locator("summary").click()
+            assert len(title.inner_text()) > 1000
+    assert dialogs == []

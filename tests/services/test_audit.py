@@ -624,3 +624,34 @@ def test_a_check_id_moved_to_another_check_breaks_that_checks_chain_status() -> 
     status = audit_verify(check_id=8)
     assert (status.ok, status.first_bad_seq) == (False, 1)
     assert status.reason == "column check_id differs from the hashed body"
+
+
+@pytest.mark.django_db
+def test_an_event_moved_to_another_check_breaks_the_chain_status_of_the_check_it_left() -> None:
+    record(2, check_id=7)
+    record(1, check_id=8)
+    record(1, check_id=7)
+    assert audit_verify(check_id=7).ok
+    tamper(f"UPDATE {TABLE} SET check_id = %s WHERE seq = %s", [8, 2])
+    status = audit_verify(check_id=7)
+    assert (status.ok, status.first_bad_seq) == (False, 2)
+    assert status.reason == "column check_id differs from the hashed body"
+    tamper(f"UPDATE {TABLE} SET check_id = NULL WHERE seq = %s", [4])  # moved to no check
+    assert audit_verify(check_id=7).first_bad_seq == 2
+    assert audit_verify(check_id=8).first_bad_seq == 2
+    assert audit_verify().first_bad_seq == 2
+
+
+@pytest.mark.django_db
+def test_a_nested_check_id_in_another_events_data_is_not_taken_for_a_moved_event() -> None:
+    record(1, check_id=7)
+    with transaction.atomic():
+        audit_record(
+            actor="system",
+            action="test.nested",
+            object_type="check",
+            object_id=8,
+            check_id=8,
+            data={"inner": {"check_id": 7, "data": 1}},
+        )
+    assert (audit_verify(check_id=7).ok, audit_verify(check_id=7).checked) == (True, 1)
