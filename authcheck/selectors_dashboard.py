@@ -267,12 +267,6 @@ def keyframe_jpeg(check: Check, position: int) -> bytes | None:
         return bytes(data[key].tobytes()) if key in data.files else None
 
 
-def similar_checks_visible(user: User, similar: list[dict[str, Any]]) -> set[int]:
-    """Which earlier checks named by ``similar`` the user may open (one query)."""
-    ids = [int(s["check_id"]) for s in similar if s.get("check_id")]
-    return set(selectors.checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-
-
 # --- stats ------------------------------------------------------------------------------------
 
 FIRING_LABELS = frozenset({"indicator_high", "ai_declared", "watermark_found"})
