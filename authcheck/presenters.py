@@ -8,6 +8,7 @@ from typing import Any
 
 import authcheck
 from authcheck import selectors
+from authcheck.audit_format import event_time
 from authcheck.models import (
     ApiToken,
     AuditEvent,
@@ -20,7 +21,6 @@ from authcheck.models import (
     Verdict,
 )
 from authcheck.selectors import CheckEvidence, MediaEvidence
-from authcheck.services.audit import event_time
 
 
 def _iso(value: Any) -> str | None:
@@ -185,9 +185,7 @@ def checks_to_list(
         if viewer is not None
         else None
     )
-    return [
-        check_to_dict(c, base, viewer=viewer, visible=visible, detail=False) for c in checks
-    ]
+    return [check_to_dict(c, base, viewer=viewer, visible=visible, detail=False) for c in checks]
 
 
 def media_report_to_dict(media: Media, shown: MediaEvidence, base: str = "") -> dict[str, Any]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Case,
     IntegerField,
@@ -25,6 +23,7 @@ from django.db.models import (
     When,
 )
 
+from authcheck import storage
 from authcheck.models import (
     Check,
     CheckStatus,
@@ -260,15 +259,9 @@ def similar_visible_to(
 # --- "why no Content Credentials?" ----------------------------------------------------------
 
 
-def media_metadata_path(media: Media) -> Path:
-    """Where the parsed embedded metadata of a media is cached (written by the metadata stage)."""
-    name = media.storage_name
-    return Path(settings.MEDIA_ROOT) / "metadata" / name[:2] / f"{name}.json"
-
-
 def _metadata_fields(media: Media) -> list[tuple[str, str, str]]:
     try:
-        data = json.loads(media_metadata_path(media).read_text())
+        data = json.loads(storage.metadata_path(media).read_text())
         return [(str(s), str(k), str(v)) for s, k, v in data.get("fields") or []]
     except (OSError, ValueError, TypeError):
         return []

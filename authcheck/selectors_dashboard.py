@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from authcheck import selectors
 from authcheck.models import AuditEvent, Check, CheckStage, CheckStatus, MediaKind, User
-from authcheck.services.detection import frames_path
+from authcheck.storage import frames_path
 from dashboard.models import Comment, PendingDecision
 
 PAGE_SIZE = 50

@@ -49,6 +49,20 @@ def _cache_path(storage_name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "cache" / storage_name[:2] / storage_name
 
 
+def frames_path(media: Media) -> Path:
+    """Where the sampled frames of a media are cached (always on this machine's disk)."""
+    return (
+        Path(settings.MEDIA_ROOT) / "frames" / media.storage_name[:2] / f"{media.storage_name}.npz"
+    )
+
+
+def metadata_path(media: Media) -> Path:
+    """Where the parsed embedded metadata of a media is cached (written by the metadata stage,
+    read by the "why no Content Credentials?" account)."""
+    name = media.storage_name
+    return Path(settings.MEDIA_ROOT) / "metadata" / name[:2] / f"{name}.json"
+
+
 def _s3() -> Any:
     return storages["default"]
 

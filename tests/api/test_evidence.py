@@ -254,9 +254,7 @@ def _checks_with_matches(n: int, owner: User, other: User) -> None:
                 media=earlier.media, trust_version="t1", sdk_version="sdk1", state="valid",
                 report={"state": "valid", "active_manifest": {"signer": {"common_name": "S"}}},
             )  # fmt: skip
-            matched.append(
-                {"check_id": earlier.pk, "sha256": earlier.media.sha256, "distance": 4}
-            )
+            matched.append({"check_id": earlier.pk, "sha256": earlier.media.sha256, "distance": 4})
         check = DoneCheckFactory(submitter=owner, similar=matched)
         ProvenanceReport.objects.create(
             media=check.media, trust_version="t1", sdk_version="sdk1", state="absent",
