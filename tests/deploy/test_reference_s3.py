@@ -14,10 +14,11 @@ from typing import IO
 
 import pytest
 
-from authcheck import storage
+from authcheck import storage, tasks  # noqa: F401  (tasks: registers the Celery tasks)
+from authcheck.celery import app as celery_app
 from authcheck.models import AuditEvent, Check, FrameHash, ReferenceItem
 from authcheck.pipeline import dense
-from authcheck.services import reference
+from authcheck.services import publish, reference
 from authcheck.services.audit import audit_verify
 from tests.commands.helpers import run_command
 from tests.deploy.s3server import S3
@@ -174,8 +175,9 @@ def test_with_a_broker_objects_are_fetched_and_indexed_by_a_worker(
     uri = f"s3://{archive}/footage/2026/Press conference.mp4"
     assert sent == [(uri, "agency", "https://example.org/pressers", "cli")]
     assert opened == [] and not ReferenceItem.objects.exists()
-    # What the worker's task runs:
-    assert reference.reference_object_fetch(*sent[0]) == "indexed"
+    # The task a worker runs under the name published (Celery's apply: in this process).
+    task = celery_app.tasks[publish.REFERENCE_OBJECT_TASK]
+    assert task.apply(args=sent[0]).get() == "indexed"
     item = ReferenceItem.objects.get()
     assert item.source_url == "https://example.org/pressers" and item.original_path == uri
     assert reference.reference_object_fetch(*sent[0]) == "indexed"  # a redelivery: no-op
