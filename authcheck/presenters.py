@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import authcheck
 from authcheck import selectors
+from authcheck.audit_format import event_time
 from authcheck.models import (
     ApiToken,
     AuditEvent,
@@ -19,7 +21,6 @@ from authcheck.models import (
     Verdict,
 )
 from authcheck.selectors import CheckEvidence, MediaEvidence
-from authcheck.services.audit import event_time
 
 
 def _iso(value: Any) -> str | None:
@@ -110,22 +111,28 @@ def check_to_dict(
     base: str = "",
     evidence: CheckEvidence | None = None,
     viewer: User | None = None,
+    *,
+    visible: Collection[int] | None = None,
+    detail: bool = True,
 ) -> dict[str, Any]:
-    """The full JSON of a check: status, stages, verdict, the evidence of that verdict
-    (provenance, signals, similar), detector runs under way (progress) and links.
+    """The JSON of a check: status, stages, verdict, the evidence of that verdict (provenance,
+    signals, similar), detector runs under way (progress) and links; with ``detail`` also the
+    "why no Content Credentials?" account (``no_credentials``, which reads the metadata cache
+    and the matched media's reports, so lists leave it out: ``checks_to_list``).
 
-    With ``viewer``, similar media on checks the viewer may not see are anonymised.
+    With ``viewer``, similar media on checks the viewer may not see are anonymised (``visible``:
+    ``selectors.similar_visible_ids`` computed once for a page).
     Queries unless ``check`` comes from ``selectors.checks_with_evidence``."""
     media = check.media if check.media_id else None
     history = selectors.verdicts_of(check)
     current = selectors.verdict_current_of(history)
     evidence = evidence or selectors.check_evidence(check)
     similar = (
-        selectors.similar_visible_to(viewer, evidence.similar)
+        selectors.similar_visible_to(viewer, evidence.similar, visible)
         if viewer is not None
         else list(evidence.similar)
     )
-    return {
+    body: dict[str, Any] = {
         "id": check.pk,
         "status": check.status,
         "source": {
@@ -153,8 +160,6 @@ def check_to_dict(
         "signals": [signal_to_dict(s) for s in evidence.signals],
         "progress": [run_to_dict(r) for r in evidence.progress],
         "similar": similar,
-        # "Why no Content Credentials?": only for media without an embedded manifest.
-        "no_credentials": selectors.credentials_absence(check, evidence, similar),
         "error": (
             {"code": check.error_code, "message": check.error_message} if check.error_code else None
         ),
@@ -163,6 +168,24 @@ def check_to_dict(
         "review_needed_since": _iso(check.review_needed_at),
         "links": links_for(check, base),
     }
+    if detail:
+        # "Why no Content Credentials?": only for media without an embedded manifest.
+        body["no_credentials"] = selectors.credentials_absence(check, evidence, similar)
+    return body
+
+
+def checks_to_list(
+    checks: Sequence[Check], viewer: User | None = None, base: str = ""
+) -> list[dict[str, Any]]:
+    """A page of checks (from ``selectors.checks_with_evidence``) in a constant number of
+    queries: the visibility of every match on the page is read at once, and no check carries
+    ``no_credentials`` (``GET /checks/{id}`` does)."""
+    visible = (
+        selectors.similar_visible_ids(viewer, [m for c in checks for m in c.similar or ()])
+        if viewer is not None
+        else None
+    )
+    return [check_to_dict(c, base, viewer=viewer, visible=visible, detail=False) for c in checks]
 
 
 def media_report_to_dict(media: Media, shown: MediaEvidence, base: str = "") -> dict[str, Any]:

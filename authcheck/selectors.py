@@ -8,12 +8,10 @@ from its prefetch (a constant number of queries per page); without it each helpe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Case,
     IntegerField,
@@ -25,6 +23,7 @@ from django.db.models import (
     When,
 )
 
+from authcheck import storage
 from authcheck.models import (
     Check,
     CheckStatus,
@@ -222,21 +221,27 @@ def deliveries_recent(webhook: Webhook, limit: int = 20) -> list[WebhookDelivery
     return list(webhook.deliveries.order_by("-pk")[:limit])
 
 
-def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def similar_visible_ids(user: User, similar: Iterable[Mapping[str, Any]]) -> frozenset[int]:
+    """The earlier checks named by these matches that ``user`` may open. Pass the matches of a
+    whole page at once: one query for a journalist (none for an editor, or without matches)."""
+    ids = {int(m["check_id"]) for m in similar if m.get("check_id")}
+    if not ids or user.sees_all_checks:
+        return frozenset(ids)
+    return frozenset(checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def similar_visible_to(
+    user: User, similar: Sequence[Mapping[str, Any]], visible: Collection[int] | None = None
+) -> list[dict[str, Any]]:
     """A check's similar-media matches as ``user`` may see them.
 
     A match on a check the user may not see keeps only that a match exists and how close it
     is (distance, matched frames): no check id, no media hash. Editors see every match.
-    Queries once when there are matches to hide from a journalist.
+    ``visible`` is ``similar_visible_ids`` computed once for a page; without it this queries
+    once when there are matches to hide from a journalist.
     """
-    ids = {m.get("check_id") for m in similar} - {None}
-    visible = (
-        set(ids)
-        if user.sees_all_checks
-        else set(
-            checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True) if ids else ()
-        )
-    )
+    if visible is None:
+        visible = similar_visible_ids(user, similar)
     return [
         dict(m)
         # Reference-archive matches name the newsroom's own footage, never another user's check.
@@ -254,15 +259,9 @@ def similar_visible_to(user: User, similar: Sequence[Mapping[str, Any]]) -> list
 # --- "why no Content Credentials?" ----------------------------------------------------------
 
 
-def media_metadata_path(media: Media) -> Path:
-    """Where the parsed embedded metadata of a media is cached (written by the metadata stage)."""
-    name = media.storage_name
-    return Path(settings.MEDIA_ROOT) / "metadata" / name[:2] / f"{name}.json"
-
-
 def _metadata_fields(media: Media) -> list[tuple[str, str, str]]:
     try:
-        data = json.loads(media_metadata_path(media).read_text())
+        data = json.loads(storage.metadata_path(media).read_text())
         return [(str(s), str(k), str(v)) for s, k, v in data.get("fields") or []]
     except (OSError, ValueError, TypeError):
         return []

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from authcheck import selectors
 from authcheck.models import AuditEvent, Check, CheckStage, CheckStatus, MediaKind, User
-from authcheck.services.detection import frames_path
+from authcheck.storage import frames_path
 from dashboard.models import Comment, PendingDecision
 
 PAGE_SIZE = 50
@@ -265,12 +265,6 @@ def keyframe_jpeg(check: Check, position: int) -> bytes | None:
     with np.load(path, allow_pickle=False) as data:
         key = f"thumb{position}"
         return bytes(data[key].tobytes()) if key in data.files else None
-
-
-def similar_checks_visible(user: User, similar: list[dict[str, Any]]) -> set[int]:
-    """Which earlier checks named by ``similar`` the user may open (one query)."""
-    ids = [int(s["check_id"]) for s in similar if s.get("check_id")]
-    return set(selectors.checks_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 # --- stats ------------------------------------------------------------------------------------

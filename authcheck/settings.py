@@ -433,17 +433,22 @@ STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# How to reach the S3-compatible store: media storage (AUTHCHECK_STORAGE=s3) and the reference
+# archive's s3://bucket/prefix sources (manage.py reference_add) both connect with these.
+AUTHCHECK_S3_CONNECTION: dict[str, object] = {
+    "endpoint_url": env_str("AUTHCHECK_S3_ENDPOINT_URL") or None,
+    "region_name": env_str("AUTHCHECK_S3_REGION") or None,
+    "addressing_style": env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),
+    "signature_version": "s3v4",
+    "access_key": env_secret("AWS_ACCESS_KEY_ID"),
+    "secret_key": env_secret("AWS_SECRET_ACCESS_KEY"),
+}
 if AUTHCHECK_STORAGE == "s3":
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            **AUTHCHECK_S3_CONNECTION,
             "bucket_name": env_str("AUTHCHECK_S3_BUCKET"),
-            "endpoint_url": env_str("AUTHCHECK_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AUTHCHECK_S3_REGION") or None,
-            "addressing_style": env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
-            "access_key": env_secret("AWS_ACCESS_KEY_ID"),
-            "secret_key": env_secret("AWS_SECRET_ACCESS_KEY"),
             "location": "media",
             # Media is never public: private objects, presigned URLs that expire quickly.
             "default_acl": None,

@@ -11,6 +11,11 @@ local path to read, hand out a short-lived URL, stream the bytes, or delete them
   by ``AUTHCHECK_MEDIA_CACHE_BYTES`` and ``AUTHCHECK_MEDIA_CACHE_SECONDS`` since last use, so a
   worker never keeps a retained-away media for long. Objects stay private: readers get
   presigned URLs that expire after ``AUTHCHECK_MEDIA_URL_SECONDS``.
+
+Reference footage can also be read from the object store (``reference_add s3://bucket/prefix``):
+``source_objects`` lists what is under a prefix, ``source_open`` streams one object, both with
+the connection settings of ``AUTHCHECK_S3_CONNECTION`` (any bucket those credentials may read,
+not only the media bucket).
 """
 
 from __future__ import annotations
@@ -19,14 +24,16 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 
-from authcheck.errors import MediaError
+from authcheck.errors import AuthcheckError, MediaError
 from authcheck.models import Media
 
 CHUNK = 1024 * 1024
@@ -47,6 +54,20 @@ def _local_path(storage_name: str) -> Path:
 
 def _cache_path(storage_name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "cache" / storage_name[:2] / storage_name
+
+
+def frames_path(media: Media) -> Path:
+    """Where the sampled frames of a media are cached (always on this machine's disk)."""
+    return (
+        Path(settings.MEDIA_ROOT) / "frames" / media.storage_name[:2] / f"{media.storage_name}.npz"
+    )
+
+
+def metadata_path(media: Media) -> Path:
+    """Where the parsed embedded metadata of a media is cached (written by the metadata stage,
+    read by the "why no Content Credentials?" account)."""
+    name = media.storage_name
+    return Path(settings.MEDIA_ROOT) / "metadata" / name[:2] / f"{name}.json"
 
 
 def _s3() -> Any:
@@ -177,3 +198,117 @@ def storage_probe() -> None:
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=root, prefix=".readyz-"):
         pass
+
+
+# --- reference footage in the object store ------------------------------------------------
+
+SOURCE_SCHEME = "s3://"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """One object under an ``s3://bucket/prefix`` source, as listed."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+
+    @property
+    def uri(self) -> str:
+        return f"{SOURCE_SCHEME}{self.bucket}/{self.key}"
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.key).name
+
+
+def is_source_uri(text: str) -> bool:
+    """True for an ``s3://bucket[/prefix]`` reference source."""
+    return text.startswith(SOURCE_SCHEME)
+
+
+def _source_split(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri[len(SOURCE_SCHEME) :].partition("/")
+    if not bucket:
+        raise AuthcheckError(
+            f"no bucket in {uri} (expected s3://bucket/prefix)", code="url_invalid"
+        )
+    return bucket, prefix
+
+
+def _source_bucket(bucket: str) -> Any:
+    from storages.backends.s3 import S3Storage
+
+    options = {**settings.AUTHCHECK_S3_CONNECTION, "bucket_name": bucket, "location": ""}
+    return S3Storage(**options).bucket
+
+
+def _source_error(uri: str, exc: Exception) -> AuthcheckError:
+    from botocore.exceptions import ClientError
+
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    return AuthcheckError(
+        f"cannot read {uri}: {code or type(exc).__name__}", code="object_store_unreadable"
+    )
+
+
+def source_objects(uri: str) -> Iterator[SourceObject]:
+    """Every object under ``s3://bucket/prefix``, by key (folder markers and hidden names,
+    any path part starting with ".", skipped). A missing bucket or refused credentials raise
+    ``AuthcheckError`` (``object_store_unreadable``) before anything is yielded."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, prefix = _source_split(uri)
+    try:
+        listed = list(_source_bucket(bucket).objects.filter(Prefix=prefix))
+    except (BotoCoreError, ClientError) as exc:
+        raise _source_error(uri, exc) from exc
+    for summary in sorted(listed, key=lambda o: o.key):
+        parts = PurePosixPath(summary.key).parts
+        if summary.key.endswith("/") or any(p.startswith(".") for p in parts):
+            continue
+        yield SourceObject(bucket, summary.key, int(summary.size), summary.e_tag.strip('"'))
+
+
+def source_object(uri: str) -> SourceObject:
+    """One object by its ``s3://bucket/key`` (its current size and ETag)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = _source_split(uri)
+    try:
+        head = _source_bucket(bucket).Object(key)
+        return SourceObject(bucket, key, int(head.content_length), str(head.e_tag).strip('"'))
+    except (BotoCoreError, ClientError) as exc:
+        raise _source_error(uri, exc) from exc
+
+
+class _SourceStream:
+    """An object's body whose read errors (a dropped connection, a truncated object) are
+    ``AuthcheckError`` like every other refusal, not botocore's."""
+
+    def __init__(self, body: Any, uri: str) -> None:
+        self._body, self._uri = body, uri
+
+    def read(self, size: int = -1) -> bytes:
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            return bytes(self._body.read(None if size < 0 else size))
+        except BotoCoreError as exc:
+            raise _source_error(self._uri, exc) from exc
+
+
+@contextmanager
+def source_open(obj: SourceObject) -> Iterator[IO[bytes]]:
+    """The object's bytes as a stream (never held whole); closed on exit."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        body = _source_bucket(obj.bucket).Object(obj.key).get()["Body"]
+    except (BotoCoreError, ClientError) as exc:
+        raise _source_error(obj.uri, exc) from exc
+    try:
+        yield cast(IO[bytes], _SourceStream(body, obj.uri))
+    finally:
+        body.close()

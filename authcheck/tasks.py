@@ -17,7 +17,13 @@ from django.conf import settings
 from authcheck.celery import app
 from authcheck.errors import TransientFetchError
 from authcheck.services import checks, detection, processing, reference, reverify, webhooks
-from authcheck.services.publish import CHECK_TASK, DETECTOR_TASK, REFERENCE_TASK, WEBHOOK_TASK
+from authcheck.services.publish import (
+    CHECK_TASK,
+    DETECTOR_TASK,
+    REFERENCE_OBJECT_TASK,
+    REFERENCE_TASK,
+    WEBHOOK_TASK,
+)
 
 
 @app.task(
@@ -92,3 +98,10 @@ def reverify_task() -> dict[str, int]:
 def reference_index_task(item_id: int) -> str:
     """Index one reference item (resuming where an earlier run stopped)."""
     return reference.reference_index(item_id)
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True, name=REFERENCE_OBJECT_TASK)
+def reference_object_task(uri: str, collection: str, source_url: str, actor: str) -> str:
+    """Fetch one object-store reference source, register and index it (a redelivery finds the
+    item registered and resumes its indexing)."""
+    return reference.reference_object_fetch(uri, collection, source_url, actor)

@@ -5,6 +5,7 @@ is where cycles used to hide), except under ``if TYPE_CHECKING:``. The rules:
 
 - no import cycle anywhere in the package;
 - ``services`` never import the interfaces (``tasks``, ``api``, management commands);
+- the read side (``selectors``, ``selectors_dashboard``, ``presenters``) never imports ``services``;
 - ``detectors`` use neither Django nor the database nor the wiring (settings, registry);
 - detector plugins never import each other (shared helpers live in ``detectors.common``);
 - ``pipeline`` stages import neither ``detectors`` nor Django settings, models or services;
@@ -142,6 +143,12 @@ FORBIDDEN = [
     ("authcheck.services", "authcheck.api", "services do not know the interfaces"),
     ("authcheck.services", "authcheck.management", "services do not know the interfaces"),
     ("authcheck.selectors", "authcheck.services", "the read side does not call the write side"),
+    (
+        "authcheck.selectors_dashboard",
+        "authcheck.services",
+        "the read side does not call the write side",
+    ),
+    ("authcheck.presenters", "authcheck.services", "the read side does not call the write side"),
     ("authcheck.detectors", "django", "detectors are pure plugins"),
     ("authcheck.detectors", "authcheck.models", "detectors never touch the database"),
     ("authcheck.detectors", "authcheck.services", "detectors never touch the database"),
@@ -246,6 +253,8 @@ def test_the_rules_catch_an_injected_forbidden_import_a_cycle_and_a_write() -> N
     )
     sources["authcheck.services.loop_b"] = (fake, "from authcheck.services import loop_a\n")
     sources["authcheck.services.enqueue"] = (fake, "def f():\n    from authcheck.tasks import x\n")
+    sources["authcheck.presenters"] = (fake, "from authcheck.services.audit import audit_record\n")
+    sources["authcheck.selectors_dashboard"] = (fake, "from authcheck.services import detection\n")
     sources["authcheck.detectors.copycat"] = (
         fake,
         "from authcheck.detectors.ai_labels import find_declarations\n"
@@ -264,6 +273,12 @@ def test_the_rules_catch_an_injected_forbidden_import_a_cycle_and_a_write() -> N
         line.startswith("authcheck.services.enqueue imports authcheck.tasks")
         for line in forbidden_imports(modules)
     )
+    assert {
+        "authcheck.presenters imports authcheck.services.audit: the read side does not call the "
+        "write side",
+        "authcheck.selectors_dashboard imports authcheck.services.detection: the read side does "
+        "not call the write side",
+    } <= set(forbidden_imports(modules))
     assert (
         "authcheck.detectors.copycat imports authcheck.detectors.ai_labels: detector plugins do "
         "not import each other" in forbidden_imports(modules)

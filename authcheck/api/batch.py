@@ -78,7 +78,7 @@ class BatchResultSerializer(serializers.Serializer):
 
 def _line_to_dict(line: BatchLine) -> dict[str, Any]:
     if line.check is not None:
-        check = presenters.check_to_dict(line.check)
+        check = presenters.check_to_dict(line.check, detail=False)
         return {"line": line.line, "url": line.url, "status": 202, "check": check, "error": None}
     error = line.error or AuthcheckError("refused")
     problem = problem_body(error.status, error.code, error.message)

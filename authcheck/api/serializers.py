@@ -375,6 +375,27 @@ class CheckSerializer(serializers.Serializer):
     links = CheckLinksSerializer()
 
 
+class AbsenceStepSerializer(serializers.Serializer):
+    step = serializers.CharField(help_text="embedded_manifest, near_duplicate_signed, ...")
+    tried = serializers.CharField()
+    found = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class NoCredentialsSerializer(serializers.Serializer):
+    tried = AbsenceStepSerializer(many=True, help_text="in the order they were tried")
+    summary = serializers.CharField()
+
+
+class CheckDetailSerializer(CheckSerializer):
+    """One check (``GET /checks/{id}``): the list's fields plus ``no_credentials``."""
+
+    no_credentials = NoCredentialsSerializer(
+        allow_null=True,
+        help_text="media without embedded Content Credentials: what was tried and found",
+    )
+
+
 class MeTokenSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     prefix = serializers.CharField()

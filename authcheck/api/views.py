@@ -235,9 +235,7 @@ class CheckListCreateView(ApiView):
     def get(self, request: Request) -> Response:
         """List visible checks."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(
-            [presenters.check_to_dict(c, viewer=request.user) for c in page or []]
-        )
+        return self.get_paginated_response(presenters.checks_to_list(page or [], request.user))
 
     @extend_schema(
         operation_id="checks_create",
@@ -285,7 +283,7 @@ class CheckListCreateView(ApiView):
             page_only=data["page_only"],
             evidence=evidence_prepare(evidence) if evidence else None,
         )
-        body = presenters.check_to_dict(submission.check, viewer=request.user)
+        body = presenters.check_to_dict(submission.check, viewer=request.user, detail=False)
         if submission.known:
             return Response(body, status=200)
         return Response(body, status=202, headers={"Location": body["links"]["self"]})
@@ -299,10 +297,15 @@ class CheckDetailView(ApiView):
     @extend_schema(
         operation_id="checks_retrieve",
         summary="One check",
-        responses={200: s.CheckSerializer, **problems(*AUTH_PROBLEMS, 404)},
+        description=(
+            "The check as the list shows it, plus `no_credentials`: for media without embedded "
+            "Content Credentials, what was tried in order and what was found."
+        ),
+        responses={200: s.CheckDetailSerializer, **problems(*AUTH_PROBLEMS, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        """A check with stages, verdict, provenance, signals and similar media."""
+        """A check with stages, verdict, provenance, signals, similar media and, for media
+        without Content Credentials, the account of their absence."""
         check = _visible_check(request.user, pk)
         return Response(presenters.check_to_dict(check, viewer=request.user))
 

@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from authcheck.audit_format import event_time
 from authcheck.errors import AuthcheckError
 from authcheck.models import AuditEvent, User, Verdict
 
@@ -438,15 +439,6 @@ def _column_mismatch(row: _Row) -> str | None:
     if not _same_time(body.get("at"), row.created_at):
         return "created_at"
     return None
-
-
-def event_time(body: Any) -> dt.datetime | None:
-    """The hashed time of an event (its body's ``at``), or None if the body has none."""
-    text = body.get("at") if isinstance(body, dict) else None
-    try:
-        return dt.datetime.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
 
 
 def _same_time(at: Any, created_at: dt.datetime) -> bool:

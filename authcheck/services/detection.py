@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,20 +29,13 @@ from authcheck.pipeline import frames as frames_stage
 from authcheck.pipeline import metadata as metadata_stage
 from authcheck.pipeline.metadata import EmbeddedMetadata
 from authcheck.registry import detector_get, detectors_for
-from authcheck.selectors import media_metadata_path
 from authcheck.services.lifecycle import check_lease_heartbeat
 from authcheck.services.media import media_path
+from authcheck.storage import frames_path, metadata_path
 from authcheck.telemetry import detector_report
 
 MAX_DETECTOR_ATTEMPTS = 2
 FINISHED = (RunState.DONE, RunState.ERROR)
-
-
-def frames_path(media: Media) -> Path:
-    """Where the sampled frames of a media are cached."""
-    return (
-        Path(settings.MEDIA_ROOT) / "frames" / media.storage_name[:2] / f"{media.storage_name}.npz"
-    )
 
 
 def _frames_save(path: Path, frames: tuple[Frame, ...]) -> None:
@@ -94,11 +86,6 @@ def frames_ensure(media: Media) -> tuple[Frame, ...]:
     )
     _frames_save(path, frames)
     return frames
-
-
-def metadata_path(media: Media) -> Path:
-    """Where the parsed embedded metadata of a media is cached (the selectors read it too)."""
-    return media_metadata_path(media)
 
 
 def metadata_ensure(media: Media) -> EmbeddedMetadata:

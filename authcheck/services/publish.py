@@ -37,3 +37,12 @@ def webhook_publish(delivery_id: int) -> None:
 def reference_publish(item_id: int) -> None:
     """Send one reference item to be indexed (or resumed) on the checks queue."""
     app.send_task(REFERENCE_TASK, args=(item_id,))
+
+
+REFERENCE_OBJECT_TASK = "authcheck.tasks.reference_object_task"
+
+
+def reference_object_publish(uri: str, collection: str, source_url: str, actor: str) -> None:
+    """Send one object-store reference source to be fetched, registered and indexed on the
+    checks queue (the command lists, the workers fetch)."""
+    app.send_task(REFERENCE_OBJECT_TASK, args=(uri, collection, source_url, actor))

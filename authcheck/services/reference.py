@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from authcheck import similarity, tiles
-from authcheck.errors import AuthcheckError, MediaError, UnsupportedMedia
+from authcheck import similarity, storage, tiles
+from authcheck.errors import AuthcheckError, MediaError, MediaTooLarge, UnsupportedMedia
 from authcheck.limits import ffmpeg_limits
 from authcheck.models import REFERENCE_FRAME_BASE, FrameHash, Media, ReferenceItem, ReferenceState
 from authcheck.pipeline import dense, hashing
@@ -59,12 +60,32 @@ def reference_register(
     path: Path, *, collection: str, source_url: str = "", actor: str = "cli"
 ) -> tuple[ReferenceItem, bool]:
     """Store one file as reference media in ``collection``; (item, created)."""
-    collection = collection.strip()[:100]
-    if not collection:
-        raise AuthcheckError("a collection name is required", code="collection_required")
     with open(path, "rb") as handle:
-        target = tmp_dir() / hashing.random_name()
-        stored = hashing.copy_and_hash(handle, target, REFERENCE_MAX_BYTES)
+        return _register(
+            handle,
+            collection=collection,
+            title=path.stem,
+            original=str(path),
+            source_url=source_url,
+            actor=actor,
+        )
+
+
+def _register(
+    handle: IO[bytes],
+    *,
+    collection: str,
+    title: str,
+    original: str,
+    source_url: str,
+    actor: str,
+    audit: dict[str, Any] | None = None,
+) -> tuple[ReferenceItem, bool]:
+    """Hash ``handle`` into a temporary file (capped), sniff it like an upload, adopt it as media
+    and record the item with its ``reference.added`` event."""
+    collection = _collection(collection)
+    target = tmp_dir() / hashing.random_name()
+    stored = hashing.copy_and_hash(handle, target, REFERENCE_MAX_BYTES)
     try:
         sniffed = hashing.sniff(stored.path)
         if sniffed.kind not in ("video", "image"):
@@ -78,9 +99,9 @@ def reference_register(
             media=media,
             collection=collection,
             defaults={
-                "title": path.stem[:200],
+                "title": title[:200],
                 "source_url": source_url[:2000],
-                "original_path": str(path)[:1000],
+                "original_path": original[:1000],
             },
         )
         if created:
@@ -94,9 +115,97 @@ def reference_register(
                     "title": item.title,
                     "sha256": media.sha256,
                     "source_url": item.source_url,
+                    **(audit or {}),
                 },
             )
     return item, created
+
+
+def _collection(name: str) -> str:
+    collection = name.strip()[:100]
+    if not collection:
+        raise AuthcheckError("a collection name is required", code="collection_required")
+    return collection
+
+
+# --- reference footage in the object store ------------------------------------------------
+
+
+def reference_object_known(obj: storage.SourceObject, collection: str) -> ReferenceItem | None:
+    """The item already registered from this object (same key, same size) in ``collection``."""
+    return (
+        ReferenceItem.objects.select_related("media")
+        .filter(collection=_collection(collection), original_path=obj.uri, media__size=obj.size)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def reference_object_register(
+    obj: storage.SourceObject, *, collection: str, source_url: str = "", actor: str = "cli"
+) -> tuple[ReferenceItem, bool]:
+    """Stream one object of the object store into reference media in ``collection``, as
+    ``reference_register`` does a file: never held whole, capped before and while fetching,
+    sniffed like an upload; the audit event names the object and its ETag."""
+    if obj.size > REFERENCE_MAX_BYTES:
+        raise MediaTooLarge(
+            f"{obj.uri} is larger than {REFERENCE_MAX_BYTES} bytes", code="too_large"
+        )
+    with storage.source_open(obj) as handle:
+        return _register(
+            handle,
+            collection=collection,
+            title=PurePosixPath(obj.key).stem,
+            original=obj.uri,
+            source_url=source_url,
+            actor=actor,
+            audit={"object": obj.uri, "etag": obj.etag},
+        )
+
+
+def reference_object_add(
+    obj: storage.SourceObject,
+    *,
+    collection: str,
+    source_url: str = "",
+    actor: str = "cli",
+    progress: Progress | None = None,
+) -> tuple[ReferenceItem | None, str]:
+    """Add one object: ``skipped`` when this key (same size) is already indexed in the
+    collection; registered earlier but not indexed: indexing resumes, without fetching it
+    again; otherwise fetched, registered and indexed here, or all of that on a worker
+    (``queued``, no item yet) when a broker is configured. (item, state)."""
+    known = reference_object_known(obj, collection)
+    if known is not None and known.state == ReferenceState.INDEXED:
+        return known, "skipped"
+    if known is None and not settings.AUTHCHECK_TASKS_IN_PROCESS:
+        publish.reference_object_publish(obj.uri, collection, source_url, actor)
+        return None, "queued"
+    item = (
+        known
+        or reference_object_register(
+            obj, collection=collection, source_url=source_url, actor=actor
+        )[0]
+    )
+    return item, reference_enqueue(item, progress)
+
+
+def reference_object_fetch(uri: str, collection: str, source_url: str, actor: str) -> str:
+    """The worker's side of a queued object: fetch, register and index it (state returned;
+    a refused object is logged, as the command would print it)."""
+    try:
+        obj = storage.source_object(uri)
+        known = reference_object_known(obj, collection)
+        item = (
+            known
+            or reference_object_register(
+                obj, collection=collection, source_url=source_url, actor=actor
+            )[0]
+        )
+    except AuthcheckError as exc:
+        log.warning("reference object %s skipped: %s: %s", uri, exc.code, exc.message)
+        return "skipped"
+    return reference_index(item.pk)
 
 
 def reference_enqueue(item: ReferenceItem, progress: Progress | None = None) -> str:

@@ -63,7 +63,7 @@ def _provenance(report: ProvenanceReport | None) -> dict[str, Any] | None:
 
 
 def _check_part(check: Check) -> dict[str, Any]:
-    full = presenters.check_to_dict(check)
+    full = presenters.check_to_dict(check, detail=False)
     keys = (
         "id",
         "status",

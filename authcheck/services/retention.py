@@ -22,7 +22,6 @@ from django.utils import timezone
 from authcheck import storage
 from authcheck.models import CheckStatus, Media
 from authcheck.services.audit import audit_record
-from authcheck.services.detection import frames_path, metadata_path
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +65,9 @@ def _purge_one(media: Media, *, actor: str, days: int) -> bool:
     # Bytes go after the commit: a crash in between leaves a marked row whose bytes a rerun
     # of the deletion removes (deleting is idempotent), never bytes without their record.
     storage.media_delete(media.storage_name)
-    frames_path(media).unlink(missing_ok=True)
+    storage.frames_path(media).unlink(missing_ok=True)
     # Parsed metadata can hold a source's location (EXIF GPS) and device serials: it goes too.
-    metadata_path(media).unlink(missing_ok=True)
+    storage.metadata_path(media).unlink(missing_ok=True)
     return True
 
 

@@ -52,7 +52,7 @@ def _detail_context(request: HttpRequest, check: Check) -> dict[str, Any]:
         "automated": next((v for v in history if not v.author_id), None),
         "signals": _signals_with_plots(data),
         "keyframes": sel.keyframes_of(check),
-        "similar_visible": sel.similar_checks_visible(user, data["similar"] or []),
+        "similar_visible": selectors.similar_visible_ids(user, data["similar"] or []),
         "comments": sel.comments_of(check),
         "pending": sel.pending_decision_of(check),
         "events": sel.audit_timeline(check),

@@ -241,3 +241,66 @@ def test_a_claim_taking_over_a_lost_lease_is_audited(jo, jpeg, enqueued) -> None
     assert '"previous_worker":"elsewhere:1"' in lost.body and "lease expired" in lost.body
     actions = list(AuditEvent.objects.filter(check_id=check_id).values_list("action", flat=True))
     assert actions[-2:] == ["check.lease_lost", "check.started"]
+
+
+def _checks_with_matches(n: int, owner: User, other: User) -> None:
+    """``n`` finished checks of ``owner`` without embedded credentials, each matching one earlier
+    check of ``owner`` (visible to them) and one of ``other`` (hidden), both with signed media."""
+    for _ in range(n):
+        matched = []
+        for submitter in (owner, other):
+            earlier = DoneCheckFactory(submitter=submitter)
+            ProvenanceReport.objects.create(
+                media=earlier.media, trust_version="t1", sdk_version="sdk1", state="valid",
+                report={"state": "valid", "active_manifest": {"signer": {"common_name": "S"}}},
+            )  # fmt: skip
+            matched.append({"check_id": earlier.pk, "sha256": earlier.media.sha256, "distance": 4})
+        check = DoneCheckFactory(submitter=owner, similar=matched)
+        ProvenanceReport.objects.create(
+            media=check.media, trust_version="t1", sdk_version="sdk1", state="absent",
+            report={"state": "absent"},
+        )  # fmt: skip
+
+
+def test_a_list_of_checks_with_matches_costs_the_same_queries_for_2_and_10_and_reads_no_file(
+    jo, journalist, monkeypatch
+) -> None:
+    """Matches on a journalist's checks are filtered by one query per page, and the "why no
+    Content Credentials?" account (it reads the metadata cache and the matched media's reports)
+    is left to ``GET /checks/{id}``."""
+    other = User.objects.create(username="kim", role="journalist")
+    reads: list[str] = []
+    real_read_text, real_open = Path.read_text, Path.open
+
+    def read_text(self: Path, *args: Any, **kwargs: Any) -> str:
+        reads.append(str(self))
+        return real_read_text(self, *args, **kwargs)
+
+    def path_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        reads.append(str(self))
+        return real_open(self, *args, **kwargs)
+
+    assert jo.get(LIST).status_code == 200  # the token's first use is recorded once (a write)
+    counts = []
+    for n in (2, 8):
+        _checks_with_matches(n, journalist, other)
+        monkeypatch.setattr(Path, "read_text", read_text)
+        monkeypatch.setattr(Path, "open", path_open)
+        with CaptureQueriesContext(connection) as queries:
+            page = jo.get(LIST, {"limit": 100})
+        monkeypatch.undo()
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert reads == []
+    matched = [c for c in page.json()["results"] if c["similar"]]
+    assert len(matched) == 10
+    for check in matched:
+        own, hidden = check["similar"]
+        assert own["check_id"] is not None and own["sha256"]
+        assert hidden == {"check_id": None, "sha256": None, "distance": 4, "matched_frames": []}
+        assert "no_credentials" not in check
+    # The detail view still explains the absence, naming the visible signed match only.
+    one = jo.get(f"{LIST}/{matched[0]['id']}").json()
+    step = next(s for s in one["no_credentials"]["tried"] if s["step"] == "near_duplicate_signed")
+    assert [m["check_id"] for m in step["matches"]] == [matched[0]["similar"][0]["check_id"]]

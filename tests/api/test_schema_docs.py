@@ -86,3 +86,12 @@ def test_the_docs_page_and_its_script_use_only_local_urls() -> None:
     assert "/api/v1/schema/" in script.content.decode()
     assert not re.search(r"https?://", script.content.decode())
     assert '"validatorUrl": null' in script.content.decode()
+
+
+def test_only_the_detail_of_a_check_documents_no_credentials(schema) -> None:
+    components = schema["components"]["schemas"]
+    detail = schema["paths"]["/api/v1/checks/{id}"]["get"]["responses"]["200"]
+    assert detail["content"]["application/json"]["schema"]["$ref"].endswith("/CheckDetail")
+    assert "no_credentials" in components["CheckDetail"]["properties"]
+    assert "no_credentials" not in components["Check"]["properties"]
+    assert set(components["Check"]["properties"]) < set(components["CheckDetail"]["properties"])

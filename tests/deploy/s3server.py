@@ -29,18 +29,24 @@ class S3:
             aws_secret_access_key=SECRET,
         )
 
+    def connection(self) -> dict[str, Any]:
+        """``AUTHCHECK_S3_CONNECTION`` as settings.py builds it for this server."""
+        return {
+            "endpoint_url": self.endpoint,
+            "region_name": REGION,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "access_key": KEY_ID,
+            "secret_key": SECRET,
+        }
+
     def storage_settings(self) -> dict[str, Any]:
         """``STORAGES['default']`` exactly as settings.py builds it for AUTHCHECK_STORAGE=s3."""
         return {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
+                **self.connection(),
                 "bucket_name": self.bucket,
-                "endpoint_url": self.endpoint,
-                "region_name": REGION,
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-                "access_key": KEY_ID,
-                "secret_key": SECRET,
                 "location": "media",
                 "default_acl": None,
                 "querystring_auth": True,
@@ -49,8 +55,8 @@ class S3:
             },
         }
 
-    def keys(self) -> list[str]:
-        listed = self.client().list_objects_v2(Bucket=self.bucket)
+    def keys(self, bucket: str | None = None) -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=bucket or self.bucket)
         return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
@@ -71,5 +77,6 @@ def s3(s3_endpoint: str, settings) -> S3:
     store = S3(s3_endpoint, f"authcheck-{uuid.uuid4().hex[:10]}")
     store.client().create_bucket(Bucket=store.bucket)
     settings.AUTHCHECK_STORAGE = "s3"
+    settings.AUTHCHECK_S3_CONNECTION = store.connection()
     settings.STORAGES = {**settings.STORAGES, "default": store.storage_settings()}
     return store

@@ -13,8 +13,8 @@ from django.utils import timezone
 from authcheck import storage
 from authcheck.models import AuditEvent, Check, CheckStatus, Media, Role, User
 from authcheck.services import checks, processing
-from authcheck.services.detection import frames_path
 from authcheck.services.retention import media_retention_run
+from authcheck.storage import frames_path
 from tests.commands.helpers import run_command
 from tests.mediagen import make_image
 

@@ -115,6 +115,7 @@ def test_frame_and_metadata_caches_are_created_0600_like_the_originals(
 ) -> None:
     import stat
 
+    from authcheck import storage
     from authcheck.models import Media
     from authcheck.services import detection
 
@@ -124,7 +125,7 @@ def test_frame_and_metadata_caches_are_created_0600_like_the_originals(
     processing.probe_ensure(media)
     detection.frames_ensure(media)
     detection.metadata_ensure(media)
-    for path in (detection.frames_path(media), detection.metadata_path(media)):
+    for path in (storage.frames_path(media), storage.metadata_path(media)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
