@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -226,7 +227,7 @@ if env_bool("DJANGO_SECURE", False):
 # Strict CSP on every response (django-csp): scripts only from this origin or with the
 # per-request nonce, no inline styles, nothing framed, no plugins. Media responses of the
 # dashboard replace it with a sandbox policy of their own.
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[Any]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
