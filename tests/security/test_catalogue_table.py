@@ -3,8 +3,9 @@ once, under its family, and every test it names exists.
 
 The catalogue itself (``SECURITY.md``) lives outside the repository, so its 77 case ids are
 written out here by family. A reference is ``path/test_x.py::test_name`` (a path relative to
-``tests/``), a bare ``test_name`` after such a path in the same cell (it names a function of
-that file), or a bare ``path/test_x.py`` (the file); parametrized ids (``[...]``) are stripped.
+``tests/``; a leading ``tests/`` is tolerated), a bare ``test_name`` after such a path in the
+same cell (it names a function of that file), or a bare ``path/test_x.py`` (the file);
+parametrized ids (``[...]``) are stripped.
 Markdown links point at files of the repository (``deploy/SECURITY-CHECKS.md``).
 """
 
@@ -69,6 +70,11 @@ def functions_of(path: Path) -> frozenset[str]:
     )
 
 
+def _under(tests: Path, path: str) -> Path:
+    """A path of the table, relative to ``tests/`` (a leading ``tests/`` is tolerated)."""
+    return tests / path.removeprefix("tests/")
+
+
 def stale_references(row: Row, tests: Path = TESTS, root: Path = ROOT) -> list[str]:
     """Every reference of ``row`` that names a missing file, function or linked document."""
     stale = []
@@ -76,7 +82,7 @@ def stale_references(row: Row, tests: Path = TESTS, root: Path = ROOT) -> list[s
         current: Path | None = None
         for span in SPAN.findall(cell):
             if match := PATH_TEST.match(span):
-                current = tests / match.group(1)
+                current = _under(tests, match.group(1))
                 name = match.group(2).rsplit("::", 1)[1]
             elif match := BARE_TEST.match(span):
                 if current is None:
@@ -84,7 +90,7 @@ def stale_references(row: Row, tests: Path = TESTS, root: Path = ROOT) -> list[s
                     continue
                 name = match.group(1)
             elif match := TEST_FILE.match(span):
-                if not (tests / match.group(1)).is_file():
+                if not _under(tests, match.group(1)).is_file():
                     stale.append(f"{row.case}: no file tests/{match.group(1)}")
                 continue
             elif match := DEPLOY_DOC.match(span):
@@ -152,7 +158,8 @@ def test_the_checker_reports_missing_files_functions_and_orphan_names(tmp_path: 
         case="W99 made up",
         cells=(
             "`test_orphan` before any path",
-            "`pkg/test_a.py::test_real[1]`, `test_real`, `test_gone`, `pkg/test_none.py::test_x`, "
+            "`pkg/test_a.py::test_real[1]`, `test_real`, `test_gone`, "
+            "`tests/pkg/test_a.py::test_real`, `pkg/test_none.py::test_x`, "
             "`pkg/test_missing.py`, [`deploy/CHECKS.md`](deploy/CHECKS.md), [x](deploy/GONE.md), "
             "`deploy/OLD.md`",
         ),
