@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -225,7 +227,7 @@ if env_bool("DJANGO_SECURE", False):
 # Strict CSP on every response (django-csp): scripts only from this origin or with the
 # per-request nonce, no inline styles, nothing framed, no plugins. Media responses of the
 # dashboard replace it with a sandbox policy of their own.
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[Any]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
@@ -459,6 +461,33 @@ if AUTHCHECK_STORAGE == "s3":
     }
     if not env_str("AUTHCHECK_S3_BUCKET"):
         raise ImproperlyConfigured("AUTHCHECK_STORAGE=s3 needs AUTHCHECK_S3_BUCKET")
+
+
+def storage_origin(endpoint: str, bucket: str, region: str, addressing: str) -> str:
+    """The origin (scheme://host[:port]) of the presigned URLs boto3 makes for this bucket."""
+    if endpoint:
+        parts = urlsplit(endpoint)
+        scheme, host = parts.scheme, parts.netloc
+    else:  # AWS itself
+        scheme = "https"
+        host = (
+            f"s3.{region}.amazonaws.com" if region not in {"", "us-east-1"} else "s3.amazonaws.com"
+        )
+    return f"{scheme}://{bucket}.{host}" if addressing == "virtual" else f"{scheme}://{host}"
+
+
+# The storage domain the dashboard's player is redirected to (W12): allowed by the CSP only
+# when media lives in object storage. Set it when a CDN or proxy fronts the bucket.
+AUTHCHECK_MEDIA_ORIGIN = ""
+if AUTHCHECK_STORAGE == "s3":
+    AUTHCHECK_MEDIA_ORIGIN = env_str("AUTHCHECK_MEDIA_ORIGIN") or storage_origin(
+        env_str("AUTHCHECK_S3_ENDPOINT_URL"),
+        env_str("AUTHCHECK_S3_BUCKET"),
+        env_str("AUTHCHECK_S3_REGION"),
+        env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),
+    )
+    for directive in ("img-src", "media-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][directive].append(AUTHCHECK_MEDIA_ORIGIN)
 
 # --- Observability -------------------------------------------------------------------------
 

@@ -156,11 +156,23 @@ def cache_prune(*, keep: Path | None = None) -> int:
     return removed
 
 
-def media_url(media: Media) -> str | None:
-    """A presigned URL that expires soon (object storage), or None: serve it through a view."""
+def media_url(
+    media: Media, *, content_type: str = "application/octet-stream", attachment: bool = True
+) -> str | None:
+    """A presigned GET URL on the storage domain that expires after
+    ``AUTHCHECK_MEDIA_URL_SECONDS`` (object storage), or None: serve it through a view.
+
+    The storage answers with ``content_type`` and, for ``attachment``, as a download, whatever
+    type the object was stored with: both are signed into the URL (S3's ``response-*``
+    overrides), so a browser never renders a stored object as a page of the storage domain.
+    """
     if not is_remote():
         return None
-    return str(_s3().url(_key(media.storage_name), expire=settings.AUTHCHECK_MEDIA_URL_SECONDS))
+    params = {"ResponseContentType": content_type}
+    if attachment:
+        params["ResponseContentDisposition"] = 'attachment; filename="media"'
+    key = _key(media.storage_name)
+    return str(_s3().url(key, parameters=params, expire=settings.AUTHCHECK_MEDIA_URL_SECONDS))
 
 
 def media_chunks(media: Media) -> Iterator[bytes]:

@@ -7,12 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from authcheck import presenters, selectors
+from authcheck import presenters, selectors, storage
 from authcheck import selectors_dashboard as sel
 from authcheck.models import Check, ReviewDecision, Role, User
 from authcheck.services.audit import audit_verify
@@ -162,15 +169,25 @@ def _partial(path: Path, first: int, last: int, size: int, mime: str) -> HttpRes
 @role_required()
 @require_GET
 def media_view(request: HttpRequest, check_id: int) -> HttpResponseBase:
-    """The check's media for the preview player: Range requests answer 206, nosniff, a sandbox
-    CSP, and never as HTML or SVG (only image, video and audio types play inline)."""
+    """The check's media for the preview player, never as HTML or SVG (only image, video and
+    audio types play inline; anything else is an octet-stream download).
+
+    In object storage: a 302 to a presigned URL on the storage domain that expires after
+    ``AUTHCHECK_MEDIA_URL_SECONDS``, the type and disposition signed into it (W12). On the
+    embedded default (local disk, a single host) this origin serves the bytes itself: Range
+    requests answer 206, nosniff and a sandbox CSP."""
     check = visible_check(_user(request), check_id)
-    if check.media is None:
-        raise Http404("no media yet")
+    if check.media is None or check.media.purged_at is not None:
+        raise Http404("no media")
+    mime = check.media.mime if PLAYABLE.match(check.media.mime) else "application/octet-stream"
+    url = storage.media_url(check.media, content_type=mime, attachment=not PLAYABLE.match(mime))
+    if url is not None:
+        redirect = HttpResponseRedirect(url)
+        redirect["Cache-Control"] = "no-store"  # the signature expires: never reuse it
+        return redirect
     path = media_path(check.media)
     if not path.exists():
         raise Http404("media not stored here")
-    mime = check.media.mime if PLAYABLE.match(check.media.mime) else "application/octet-stream"
     size = path.stat().st_size
     header = request.META.get("HTTP_RANGE", "")
     if header:
