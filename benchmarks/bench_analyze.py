@@ -62,9 +62,11 @@ def _clip(cache: Path, size: str, seconds: int) -> Path:
 def _large(cache: Path, clip: Path, target_mb: int) -> Path:
     """``clip`` repeated (stream copy, no encoding) until the file is about ``target_mb``."""
     copies = max(1, round(target_mb * 1e6 / clip.stat().st_size))
+    path = cache / f"large_{copies}x_{clip.name}"
+    if path.exists():  # kept by an earlier --keep-large run
+        return path
     listing = cache / "large.txt"
     listing.write_text("".join(f"file '{clip}'\n" for _ in range(copies)))
-    path = cache / f"large_{copies}x_{clip.name}"
     subprocess.run(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
          "-i", str(listing), "-c", "copy", str(path)],
@@ -137,13 +139,14 @@ def _analyze(clip: Path, template: Path) -> tuple[float, dict, float, float]:
     """One ``manage.py analyze`` in a fresh data dir: seconds, result, largest process and
     sampled tree peak (MB)."""
     data = _fresh(template)
-    out = tempfile.TemporaryFile()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "analyze", "--json", str(clip)],
         cwd=ROOT,
         env=_env(data),
         stdout=out,
+        stderr=err,
     )
     tree_peak = [0.0]
     done = threading.Event()
@@ -164,7 +167,8 @@ def _analyze(clip: Path, template: Path) -> tuple[float, dict, float, float]:
     text = out.read().decode()
     shutil.rmtree(data, ignore_errors=True)
     if proc.returncode != 0:
-        raise SystemExit(f"analyze exited {proc.returncode}: {text[-2000:]}")
+        err.seek(0)
+        raise SystemExit(f"analyze exited {proc.returncode}: {err.read().decode()[-2000:]}")
     return seconds, json.loads(text), usage.ru_maxrss / 1024, tree_peak[0]
 
 
@@ -224,10 +228,14 @@ def main() -> None:
         passed &= ok
         kept = "kept" if args.keep_large else "deleted"
         print(f"\nlarge: {large.name} ({large_gb:.2f} GB, {kept})")
-        print(f"  analyze {seconds_taken:.1f} s, verdict {result['verdict']['label']}; "
-              f"stages (ms): {_stages(result)}")
-        print(f"  peak RSS: largest process {largest:.0f} MB, whole tree (sampled) {tree:.0f} MB"
-              f"  ({'PASS' if ok else 'FAIL'}: both < {PEAK_MB} MB)")
+        print(
+            f"  analyze {seconds_taken:.1f} s, verdict {result['verdict']['label']}; "
+            f"stages (ms): {_stages(result)}"
+        )
+        print(
+            f"  peak RSS: largest process {largest:.0f} MB, whole tree (sampled) {tree:.0f} MB"
+            f"  ({'PASS' if ok else 'FAIL'}: both < {PEAK_MB} MB)"
+        )
     shutil.rmtree(template, ignore_errors=True)
     raise SystemExit(0 if passed else 1)
 
