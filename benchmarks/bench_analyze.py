@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_analyze.py [--cache DIR] [--repeat 3]
     .venv/bin/python benchmarks/bench_analyze.py --only 1080p --skip-large   # quicker
+    .venv/bin/python benchmarks/bench_analyze.py --against ../main   # before/after, same loop
 
 Clips, made once and cached in ``--cache`` (the issue's recipe, ``-pix_fmt yuv420p`` as a
 camera or platform would deliver): ``ffmpeg -f lavfi -i testsrc2=size=WxH:rate=30 -vf
@@ -32,7 +33,9 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from _harness import ROOT
 
@@ -103,13 +106,49 @@ def _fresh(template: Path) -> Path:
     return data
 
 
-def _decode(clip: Path) -> float:
+@dataclass
+class Run:
+    """One measured process: wall seconds, CPU seconds of its whole tree, peak memory."""
+
+    seconds: float
+    cpu: float
+    largest_mb: float = 0.0
+    tree_mb: float = 0.0
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[Run, str]:
+    """Run ``cmd``; wall time, CPU and the largest process (``wait4``, children included) and
+    the tree's resident memory sampled every 20 ms. Returns the run and its stdout."""
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     started = time.perf_counter()
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"],
-        check=True,
-    )
-    return time.perf_counter() - started
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+    tree_peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            tree_peak[0] = max(tree_peak[0], _tree_rss_mb(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err.seek(0)
+        raise SystemExit(f"{cmd[:3]} exited {proc.returncode}: {err.read().decode()[-2000:]}")
+    out.seek(0)
+    run = Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tree_peak[0])
+    return run, out.read().decode()
+
+
+def _decode(clip: Path) -> Run:
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"]
+    return _measured(cmd, ROOT)[0]
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -135,69 +174,61 @@ def _tree_rss_mb(root: int) -> float:
     return total / 2**20
 
 
-def _analyze(clip: Path, template: Path) -> tuple[float, dict, float, float]:
-    """One ``manage.py analyze`` in a fresh data dir: seconds, result, largest process and
-    sampled tree peak (MB)."""
+def _analyze(clip: Path, template: Path, root: Path = ROOT) -> Run:
+    """One ``manage.py analyze --json`` of the checkout ``root`` in a fresh data dir."""
     data = _fresh(template)
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "analyze", "--json", str(clip)],
-        cwd=ROOT,
-        env=_env(data),
-        stdout=out,
-        stderr=err,
-    )
-    tree_peak = [0.0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            tree_peak[0] = max(tree_peak[0], _tree_rss_mb(proc.pid))
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    text = out.read().decode()
-    shutil.rmtree(data, ignore_errors=True)
-    if proc.returncode != 0:
-        err.seek(0)
-        raise SystemExit(f"analyze exited {proc.returncode}: {err.read().decode()[-2000:]}")
-    return seconds, json.loads(text), usage.ru_maxrss / 1024, tree_peak[0]
+    cmd = [sys.executable, "manage.py", "analyze", "--json", str(clip)]
+    try:
+        run, out = _measured(cmd, root, _env(data))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    run.result = json.loads(out)
+    return run
 
 
-def _stages(result: dict) -> str:
+def _stages(result: dict[str, Any]) -> str:
     return ", ".join(f"{s['name']} {s['duration_ms']:.0f}" for s in result["stages"])
 
 
-def _ratio_run(name: str, clip: Path, template: Path, repeat: int, goal: float) -> bool:
-    decodes, analyses = [], []
-    result: dict = {}
-    for _ in range(repeat):  # interleaved, so load from other jobs hits both sides alike
+def _ratio_run(
+    name: str, clip: Path, template: Path, repeat: int, goal: float, against: Path | None
+) -> bool:
+    decodes: list[Run] = []
+    analyses: list[Run] = []
+    others: list[Run] = []
+    for _ in range(repeat):  # interleaved, so load from other jobs hits every side alike
         decodes.append(_decode(clip))
-        seconds, result, _, _ = _analyze(clip, template)
-        analyses.append(seconds)
-    decode_s, analyze_s = statistics.median(decodes), statistics.median(analyses)
-    ratio = analyze_s / decode_s
-    passed = ratio <= goal
+        analyses.append(_analyze(clip, template))
+        if against is not None:
+            others.append(_analyze(clip, template, against))
+    decode_s = statistics.median(r.seconds for r in decodes)
+    decode_cpu = statistics.median(r.cpu for r in decodes)
     print(f"\n{name}: {clip.name} ({clip.stat().st_size / 1e6:.0f} MB), median of {repeat}")
-    print(f"  baseline: full ffmpeg decode   {decode_s:7.2f} s   (runs {_fmt(decodes)})")
-    print(f"  analyze (whole process)        {analyze_s:7.2f} s   (runs {_fmt(analyses)})")
-    print(f"  verdict {result['verdict']['label']}; stages (ms): {_stages(result)}")
-    signals = {s["detector"]: s["label"] for s in result.get("signals") or []}
-    print(f"  signals: {signals}")
-    print(f"  ratio analyze / decode: {ratio:.3f}  ({'PASS' if passed else 'FAIL'}: <= {goal})")
+    print(f"  baseline: full ffmpeg decode   {decode_s:7.2f} s wall {decode_cpu:7.2f} s CPU"
+          f"   (runs {_fmt(decodes)})")  # fmt: skip
+    passed = True
+    for label, runs in (("analyze (whole process)", analyses), (f"against {against}", others)):
+        if not runs:
+            continue
+        wall = statistics.median(r.seconds for r in runs)
+        cpu = statistics.median(r.cpu for r in runs)
+        result = runs[-1].result
+        print(f"  {label:<30} {wall:7.2f} s wall {cpu:7.2f} s CPU   (runs {_fmt(runs)})")
+        print(f"    verdict {result['verdict']['label']}; stages (ms): {_stages(result)}")
+        print(
+            f"    signals: { ({s['detector']: s['label'] for s in result.get('signals') or []}) }"
+        )
+        ratio = wall / decode_s
+        print(f"    ratio / decode: {ratio:.3f} wall, {cpu / decode_cpu:.3f} CPU"
+              + ("" if runs is others else f"  ({'PASS' if ratio <= goal else 'FAIL'}: wall"
+                 f" <= {goal})"))  # fmt: skip
+        if runs is analyses:
+            passed = ratio <= goal
     return passed
 
 
-def _fmt(values: list[float]) -> str:
-    return " ".join(f"{v:.2f}" for v in values)
+def _fmt(runs: list[Run]) -> str:
+    return " ".join(f"{r.seconds:.2f}" for r in runs)
 
 
 def main() -> None:
@@ -208,33 +239,37 @@ def main() -> None:
     parser.add_argument("--large-mb", type=int, default=2048)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--keep-large", action="store_true", help="do not delete the large file")
+    parser.add_argument("--large-from", choices=sorted(CLIPS), default="1080p")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout (say main) measured in the same loop"
+    )
     args = parser.parse_args()
     template = _template()
     passed = True
     for name in args.only or list(CLIPS):
         size, seconds, goal = CLIPS[name]
         clip = _clip(args.cache, size, seconds)
-        passed &= _ratio_run(name, clip, template, args.repeat, goal)
+        passed &= _ratio_run(name, clip, template, args.repeat, goal, args.against)
     if not args.skip_large:
-        size, seconds, _ = CLIPS["1080p"]
+        size, seconds, _ = CLIPS[args.large_from]
         large = _large(args.cache, _clip(args.cache, size, seconds), args.large_mb)
         large_gb = large.stat().st_size / 1e9
         try:
-            seconds_taken, result, largest, tree = _analyze(large, template)
+            run = _analyze(large, template)
         finally:
             if not args.keep_large:
                 large.unlink(missing_ok=True)
-        ok = largest < PEAK_MB and tree < PEAK_MB
+        ok = run.largest_mb < PEAK_MB and run.tree_mb < PEAK_MB
         passed &= ok
         kept = "kept" if args.keep_large else "deleted"
         print(f"\nlarge: {large.name} ({large_gb:.2f} GB, {kept})")
         print(
-            f"  analyze {seconds_taken:.1f} s, verdict {result['verdict']['label']}; "
-            f"stages (ms): {_stages(result)}"
+            f"  analyze {run.seconds:.1f} s wall, {run.cpu:.1f} s CPU, verdict "
+            f"{run.result['verdict']['label']}; stages (ms): {_stages(run.result)}"
         )
         print(
-            f"  peak RSS: largest process {largest:.0f} MB, whole tree (sampled) {tree:.0f} MB"
-            f"  ({'PASS' if ok else 'FAIL'}: both < {PEAK_MB} MB)"
+            f"  peak RSS: largest process {run.largest_mb:.0f} MB, whole tree (sampled) "
+            f"{run.tree_mb:.0f} MB  ({'PASS' if ok else 'FAIL'}: both < {PEAK_MB} MB)"
         )
     shutil.rmtree(template, ignore_errors=True)
     raise SystemExit(0 if passed else 1)
