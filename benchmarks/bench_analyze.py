@@ -12,8 +12,10 @@ noise=alls=8:allf=t -c:v libx264 -preset ultrafast -crf 26``, 60 s at 1920x1080 
 Baseline, measured in the same run and interleaved with the analyses: one full decode of the
 clip, ``ffmpeg -i clip -f null -``. Then ``manage.py analyze --json clip`` runs the whole
 process (interpreter and Django start-up, hashing and storing, C2PA, probe, frame sampling,
-every detector, similar media, verdict) on a fresh private SQLite database. The medians are
-compared: targets <= 0.25x the decode for 1080p and <= 0.15x for 4K.
+every detector, similar media, verdict) on a fresh private SQLite database. The median wall
+times are compared: targets <= 0.25x the decode for 1080p and <= 0.15x for 4K. The CPU time of
+each process tree is printed beside it (less sensitive to other jobs on a shared machine), and
+``--against DIR`` measures another checkout's ``analyze`` in the same loop (before/after).
 
 Peak memory: the 1080p clip is concatenated with ``-c copy`` until it is about ``--large-mb``
 (2 GB, 30 minutes) and analysed once; the peak resident memory of the largest process of the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -127,5 +128,5 @@ def test_the_shifts_of_the_clip_are_those_of_phase_shift_on_each_pair():
     stats = temporal_stats(frames)
     grays = [f.rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) for f in frames]
     assert [p.shift for p in stats.pairs] == [
-        phase_shift(a, b) for a, b in zip(grays, grays[1:], strict=False)
+        phase_shift(a, b) for a, b in itertools.pairwise(grays)
     ]
