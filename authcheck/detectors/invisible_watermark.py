@@ -36,6 +36,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -102,11 +103,13 @@ PAYLOADS: tuple[Payload, ...] = (
 )
 
 
+@functools.cache  # pure and called per payload and frame: the sums are exact integers
 def binomial_tail(n: int, k: int) -> float:
     """P(X >= k) for X ~ Binomial(n, 1/2): the chance of k or more matching bits by luck."""
     return sum(math.comb(n, i) for i in range(max(k, 0), n + 1)) / 2.0**n
 
 
+@functools.cache
 def required_matches(n: int) -> int:
     """Fewest matching bits of an n-bit payload that satisfy both MAX_BER and MAX_TAIL."""
     by_tail = [k for k in range(n + 1) if binomial_tail(n, k) <= MAX_TAIL]

@@ -92,11 +92,25 @@ def flicker(means: NDArray[np.float64]) -> float:
 
 def phase_shift(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[int, int]:
     """Integer (dy, dx) such that ``b[y, x]`` is close to ``a[y - dy, x - dx]``."""
-    window = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
-    cross = np.fft.fft2((b - b.mean()) * window) * np.conj(np.fft.fft2((a - a.mean()) * window))
+    window = _window(a.shape)
+    return _shift_of(_spectrum(a, window), _spectrum(b, window))
+
+
+def _window(shape: tuple[int, ...]) -> NDArray[np.float64]:
+    return np.outer(np.hanning(shape[0]), np.hanning(shape[1]))
+
+
+def _spectrum(gray: NDArray[np.float64], window: NDArray[np.float64]) -> NDArray[np.complex128]:
+    """The windowed spectrum of one frame; every frame but the ends is in two pairs, so
+    ``temporal_stats`` computes it once per frame (the same numbers as per pair)."""
+    return np.fft.fft2((gray - gray.mean()) * window)
+
+
+def _shift_of(fa: NDArray[np.complex128], fb: NDArray[np.complex128]) -> tuple[int, int]:
+    cross = fb * np.conj(fa)
     corr = np.real(np.fft.ifft2(cross / (np.abs(cross) + 1e-9)))
     dy, dx = np.unravel_index(int(np.argmax(corr)), corr.shape)
-    h, w = a.shape
+    h, w = fa.shape
     return (int(dy - h if dy > h // 2 else dy), int(dx - w if dx > w // 2 else dx))
 
 
@@ -123,10 +137,14 @@ def temporal_stats(frames: list[Frame] | tuple[Frame, ...]) -> TemporalStats:
     """Flicker, warp error and per-pair measures of frames (sorted by timestamp here)."""
     ordered = sorted(frames, key=lambda f: (f.timestamp, f.index))
     grays = _common_crop([to_gray(f.rgb) for f in ordered])
+    window = _window(grays[0].shape)
+    spectrum = _spectrum(grays[0], window)
     pairs = []
     for i in range(len(grays) - 1):
         fa, fb, a, b = ordered[i], ordered[i + 1], grays[i], grays[i + 1]
-        shift = phase_shift(a, b)
+        following = _spectrum(b, window)
+        shift = _shift_of(spectrum, following)
+        spectrum = following
         pairs.append(
             PairMeasure(
                 fa.index, fb.index, shift, warp_error(a, b, shift), float(np.mean((a - b) ** 2))

@@ -14,6 +14,7 @@ import json
 import threading
 import time
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,15 @@ def probe(
 
 def _probe_av(path: Path, kind: str, limits: Limits) -> ProbeResult:
     deadline = time.monotonic() + limits.timeout_seconds
-    data = _ffprobe_json(path, ["-show_format", "-show_streams"], limits)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="probe") as pool:
+        # The three ffprobe runs are independent: side by side, a probe waits for the slowest
+        # (the typed frames) instead of the sum. The GOP result is used only for a video stream.
+        gop_runs = _gop_start(pool, path, limits, deadline) if kind == "video" else None
+        data = _ffprobe_json(path, ["-show_format", "-show_streams"], limits)
+        return _av_result(data, gop_runs)
+
+
+def _av_result(data: dict[str, Any], gop_runs: _GopRuns | None) -> ProbeResult:
     fmt, raw_streams = data.get("format"), data.get("streams")
     if not isinstance(fmt, dict) or not isinstance(raw_streams, list) or not raw_streams:
         raise MediaError("ffprobe found no streams", code="media_malformed")
@@ -115,8 +124,8 @@ def _probe_av(path: Path, kind: str, limits: Limits) -> ProbeResult:
         # e.g. JPEG magic followed by junk: ffprobe reports a 0x0 image stream and exits 0.
         raise MediaError("no usable video or audio stream", code="media_malformed")
     gop = None
-    if kind == "video" and video is not None:
-        gop = _gop(path, limits, deadline)
+    if gop_runs is not None and video is not None:
+        gop = _gop(gop_runs)
     duration = finite_float(fmt.get("duration"))
     return ProbeResult(
         container=clean_text(str(fmt.get("format_name") or "unknown")),
@@ -189,14 +198,25 @@ def _tags(raw: Any) -> dict[str, str]:
 # --- GOP structure -----------------------------------------------------------------------------
 
 
-def _gop(path: Path, limits: Limits, deadline: float) -> dict[str, Any] | None:
+_GopRuns = tuple[Future[dict[str, Any]], Future[dict[str, Any]]]
+
+
+def _gop_start(pool: ThreadPoolExecutor, path: Path, limits: Limits, deadline: float) -> _GopRuns:
+    """Start the two GOP scans (packets, typed frames) under the probe's time budget."""
+    left = _remaining(limits, deadline)
+    return (
+        pool.submit(_ffprobe_json, path, _gop_packet_options(), left),
+        pool.submit(_ffprobe_json, path, _gop_frame_options(), left),
+    )
+
+
+def _gop(runs: _GopRuns) -> dict[str, Any] | None:
     """Keyframe spacing over the first ``GOP_SECONDS`` and frame types of the first frames.
 
     A malformed tail is no reason to fail the probe (``None``); a timeout or resource limit is.
     """
     try:
-        packets = _ffprobe_json(path, _gop_packet_options(), _remaining(limits, deadline))
-        frames = _ffprobe_json(path, _gop_frame_options(), _remaining(limits, deadline))
+        packets, frames = runs[0].result(), runs[1].result()
     except MediaError as exc:
         if exc.code in ("media_timeout", "media_resource_limit"):
             raise

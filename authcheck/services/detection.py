@@ -98,10 +98,11 @@ def metadata_ensure(media: Media) -> EmbeddedMetadata:
     return found
 
 
-def context_build(media: Media) -> DetectorContext:
+def context_build(media: Media, frames: tuple[Frame, ...] | None = None) -> DetectorContext:
     """Everything a detector may look at for this media: probe, frames and metadata, each
-    computed once by its stage."""
-    frames = frames_ensure(media) if media.kind in {"image", "video"} else ()
+    computed once by its stage (``frames``: the ones just sampled, not read back)."""
+    if frames is None:
+        frames = frames_ensure(media) if media.kind in {"image", "video"} else ()
     return DetectorContext(
         path=media_path(media),
         sha256=media.sha256,
@@ -196,11 +197,13 @@ def detector_run(media: Media, name: str, ctx: DetectorContext | None = None) ->
     _run_finish(run, result)
 
 
-def detectors_run_inline(media: Media, pending: list[Detector]) -> None:
+def detectors_run_inline(
+    media: Media, pending: list[Detector], frames: tuple[Frame, ...] | None = None
+) -> None:
     """Run pending detectors one after another in this process (CLI, embedded default)."""
     if not pending:
         return
-    ctx = context_build(media)
+    ctx = context_build(media, frames)
     for detector in pending:
         detector_run(media, detector.name, ctx)
 

@@ -181,9 +181,9 @@ def _detectors(check: Check, media: Media, *, inline: bool) -> bool:
     with stage(check, "detectors", close=inline or not pending):
         if not pending:
             return True
-        detection.frames_ensure(media)  # sample once, before the detectors (or the fan-out)
+        frames = detection.frames_ensure(media)  # sampled once, before the detectors or fan-out
         if inline:
-            detection.detectors_run_inline(media, pending)
+            detection.detectors_run_inline(media, pending, frames)
             return True
         detection.detector_runs_queue(media, pending)
     for detector in pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,14 @@ def test_evidence_names_reference_threshold_and_failure_modes():
         "temporal_consistency.warp_error",
     ]
     assert evidence["failure_modes"] and "not a probability" in evidence["note"]
+
+
+def test_the_shifts_of_the_clip_are_those_of_phase_shift_on_each_pair():
+    # temporal_stats reuses each frame's spectrum for its two pairs: the same shifts (and
+    # warp errors) as phase correlation computed pair by pair.
+    frames = pan_frames(count=6, step=9)
+    stats = temporal_stats(frames)
+    grays = [f.rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) for f in frames]
+    assert [p.shift for p in stats.pairs] == [
+        phase_shift(a, b) for a, b in itertools.pairwise(grays)
+    ]

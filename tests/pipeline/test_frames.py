@@ -145,3 +145,34 @@ def test_a_playlist_disguised_as_mp4_is_refused(tmp_path: Path) -> None:
     playlist.write_text(f"#EXTM3U\n#EXTINF:1.0,\n{secret}\n#EXT-X-ENDLIST\n")
     with pytest.raises(MediaError):
         sample_frames(playlist, "video", {"duration": 1.0, "fps": 25.0}, limits=LIMITS)
+
+
+def test_runs_side_by_side_give_the_frames_one_run_after_the_other_gives(
+    clip_20s: Path, monkeypatch
+) -> None:
+    # Several ffmpeg runs (positions in batches of BATCH_INPUTS) decoded in parallel, with
+    # single-threaded decoders, must give exactly the pictures of a sequential sampling.
+    side_by_side = _sample(clip_20s)
+    assert len(side_by_side) > frames_stage.BATCH_INPUTS  # more than one run
+    monkeypatch.setattr(frames_stage, "PARALLEL_RUNS", 1)
+    in_turn = _sample(clip_20s)
+    assert [(f.index, f.timestamp, f.keyframe) for f in side_by_side] == [
+        (f.index, f.timestamp, f.keyframe) for f in in_turn
+    ]
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(side_by_side, in_turn, strict=True))
+
+
+def test_a_run_that_fails_leaves_the_frames_of_the_others(clip_20s: Path, monkeypatch) -> None:
+    real = frames_stage._decode_batch
+    calls: list[float] = []
+
+    def first_fails(path, batch, *args):  # type: ignore[no-untyped-def]
+        calls.append(batch[0].start)
+        if batch[0].start == 0.0:
+            raise MediaError("corrupt stretch", code="media_malformed")
+        return real(path, batch, *args)
+
+    monkeypatch.setattr(frames_stage, "_decode_batch", first_fails)
+    sampled = _sample(clip_20s)
+    assert len(calls) >= 2 and sampled
+    assert all(f.timestamp > 0 for f in sampled)
