@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from _harness import ROOT, p
 
@@ -120,8 +121,33 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
+def _database() -> Iterator[str | None]:
+    """A private PostgreSQL database on DATABASE_URL's server, dropped afterwards (None: the
+    embedded default, a private SQLite file in the data directory)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield None
+        return
+    import psycopg
+
+    name = f"bench_verify_{os.getpid()}"
+    server = urlsplit(url)
+    admin_url = urlunsplit(server._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(server._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextlib.contextmanager
 def _gunicorn(data: Path) -> Iterator[tuple[int, str]]:
-    """gunicorn with the project's config on a free loopback port; (port, bearer token)."""
+    """gunicorn with the project's config on a free loopback port; (port, bearer token).
+
+    With DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis: the throttle cache) set, as
+    deployed; without them, the embedded default (SQLite, file cache)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -130,8 +156,17 @@ def _gunicorn(data: Path) -> Iterator[tuple[int, str]]:
         "AUTHCHECK_BIND": f"127.0.0.1:{port}",
         "AUTHCHECK_SUBMIT_RATE": "1000000/min",  # the benchmark is not a rate-limit test
     }
-    env.pop("DATABASE_URL", None)  # a private SQLite database: verify stores nothing
-    env.pop("CELERY_BROKER_URL", None)
+    with _database() as database_url:
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        else:
+            env.pop("DATABASE_URL", None)
+        with _server(env, port) as token:
+            yield port, token
+
+
+@contextlib.contextmanager
+def _server(env: dict[str, str], port: int) -> Iterator[str]:
     _manage(env, "migrate", "-v", "0")
     token = _manage(env, "create_api_token", "--user", "bench", "--role", "api_client")
     server = subprocess.Popen(
@@ -152,18 +187,33 @@ def _gunicorn(data: Path) -> Iterator[tuple[int, str]]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
-        yield port, token.strip().splitlines()[-1]
+        yield token.strip().splitlines()[-1]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+class _NoDelay(http.client.HTTPConnection):
+    """As curl and browsers do: no Nagle delay between the request head and its body (else the
+    body waits for the server's delayed ACK of the head, up to 40 ms)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class Client:
     """One kept-alive HTTP/1.1 connection (http.client: the least client-side overhead)."""
 
     def __init__(self, port: int, token: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn = _NoDelay("127.0.0.1", port, timeout=120)
         self.token = token
+
+    def health(self) -> None:
+        self.conn.request("GET", "/healthz")
+        response = self.conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
 
     def post(self, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": content_type}
@@ -213,6 +263,10 @@ def main() -> None:
         _gunicorn(Path(data)) as (port, token),
     ):
         client = Client(port, token)
+        for _ in range(args.warmup):
+            client.health()
+        rtt = [_time(client.health) for _ in range(args.repeat)]
+        print(f"reference: GET /healthz round trip, median {statistics.median(rtt):.2f} ms")
         for path, mime in files:
             raw = path.read_bytes()
             digest = hashlib.sha256(raw).hexdigest()
@@ -233,7 +287,7 @@ def main() -> None:
             samples: dict[str, list[float]] = {"bare": [], **{form: [] for form in forms}}
             for turn in range(args.warmup + args.repeat):
                 # Interleaved, so a burst of load from other jobs lands on every side.
-                times = {"bare": _time(lambda p=path, m=mime: _bare_read(p, m))}
+                times = {"bare": _time(lambda f=path, m=mime: _bare_read(f, m))}
                 for form, (body, content_type) in forms.items():
                     times[form] = _time(lambda b=body, c=content_type: client.verify(b, c))
                 if turn >= args.warmup:

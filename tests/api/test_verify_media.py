@@ -121,3 +121,73 @@ def test_someone_elses_media_shows_only_the_automated_verdict(jo, editor) -> Non
     assert body["check_id"] is None
     assert body["verdict"]["kind"] == "automated" and body["verdict"]["reviewer"] is None
     assert "secret newsroom reasoning" not in str(body)
+
+
+# --- the raw body: the file as the whole request, declared with its media type --------------
+
+
+def send_raw(client, data: bytes, content_type: str, **extra):
+    return client.generic("POST", VERIFY, data, content_type=content_type, **extra)
+
+
+def test_a_raw_body_gives_the_same_report_as_multipart(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    named = {"HTTP_CONTENT_DISPOSITION": 'attachment; filename="signed.jpg"'}
+    raw = send_raw(jo, path.read_bytes(), "image/jpeg", **named)
+    assert raw.status_code == 200, raw.content
+    report = raw.json()
+    assert report["state"] == "trusted" and report["file"] == "signed.jpg"
+    assert report["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report == send(jo, path).json()
+    # Without a Content-Disposition the report names the file "upload", as multipart does.
+    assert send_raw(jo, path.read_bytes(), "application/octet-stream").json()["file"] == "upload"
+
+
+def test_the_declared_type_of_a_raw_body_is_never_trusted(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    report = send_raw(jo, path.read_bytes(), "video/mp4").json()
+    assert report["mime"] == "image/jpeg" and report["state"] == "trusted"
+    html = send_raw(jo, b"<html><script>alert(1)</script></html>", "image/jpeg").json()
+    assert html["state"] == "unsupported" and html["error"]["code"] == "unsupported_media"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "text/html", ""])
+def test_a_raw_body_of_a_wrong_or_missing_type_is_415(jo, tmp_path, content_type) -> None:
+    data = signed_jpeg(tmp_path / "signed.jpg").read_bytes()
+    problem(send_raw(jo, data, content_type), 415, "unsupported_media_type")
+
+
+def test_a_raw_body_over_the_cap_is_413_and_leaves_nothing(jo, tmp_path, settings) -> None:
+    data = signed_jpeg(tmp_path / "big.jpg").read_bytes()
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = len(data) - 1
+    problem(send_raw(jo, data, "image/jpeg"), 413, "too_large")
+    assert not [p for p in Path(settings.UPLOAD_TMP_DIR).rglob("*") if p.is_file()]
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = len(data)
+    assert send_raw(jo, data, "image/jpeg").status_code == 200
+
+
+def test_an_empty_raw_body_is_an_empty_file(jo, settings) -> None:
+    handle = io.BytesIO(b"")
+    handle.name = "upload"
+    multipart = jo.post(VERIFY, {"file": handle}, format="multipart").json()
+    report = send_raw(jo, b"", "image/jpeg").json()
+    assert report["state"] == "unsupported" and report["size"] == 0
+    assert report["error"]["message"] == "the file is empty"
+    assert report == multipart
+    assert not [p for p in Path(settings.UPLOAD_TMP_DIR).rglob("*") if p.is_file()]
+
+
+def test_the_schema_documents_both_forms_of_the_body() -> None:
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    content = schema["paths"]["/api/v1/verify"]["post"]["requestBody"]["content"]
+    assert set(content) == {
+        "multipart/form-data",
+        "image/*",
+        "video/*",
+        "audio/*",
+        "application/pdf",
+        "application/octet-stream",
+    }
+    assert content["video/*"]["schema"] == {"type": "string", "format": "binary"}
