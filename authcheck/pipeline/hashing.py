@@ -22,6 +22,7 @@ import queue
 import secrets
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -80,11 +81,19 @@ class StreamDigest:
     With ``threaded`` the chunks go to a helper thread through a queue of at most ``depth``
     chunks (memory stays bounded; a slow hash holds the sender back), so hashing runs beside
     receiving and beside whatever the caller does before ``hexdigest()`` (hashlib releases the
-    GIL): it is not on the critical path of a large upload. ``close()`` abandons it.
+    GIL): it is not on the critical path of a large upload. ``observe``, if given, sees every
+    chunk after it is hashed, on the same thread (one pass for both). ``close()`` abandons it.
     """
 
-    def __init__(self, *, threaded: bool, depth: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        threaded: bool,
+        depth: int = 4,
+        observe: Callable[[bytes], None] | None = None,
+    ) -> None:
         self._sha = hashlib.sha256()
+        self._observe = observe
         self._hex = ""
         self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
@@ -96,12 +105,17 @@ class StreamDigest:
     def _run(self) -> None:
         assert self._queue is not None
         while (chunk := self._queue.get()) is not None:
-            self._sha.update(chunk)
+            self._take(chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        self._sha.update(chunk)
+        if self._observe is not None:
+            self._observe(chunk)
 
     def update(self, chunk: bytes) -> None:
         """Add ``chunk`` (hashed now, or queued for the helper thread)."""
         if self._queue is None:
-            self._sha.update(chunk)
+            self._take(chunk)
         else:
             self._queue.put(chunk)
 
@@ -112,7 +126,8 @@ class StreamDigest:
             self._thread = None
 
     def hexdigest(self) -> str:
-        """The digest of everything fed so far; waits for the helper thread, then frees it."""
+        """The digest of everything fed so far; waits for the helper thread (and so for
+        ``observe`` too), then frees it."""
         if not self._hex:
             self._finish()
             self._hex = self._sha.hexdigest()
@@ -132,17 +147,24 @@ class Received:
     digest: StreamDigest
 
 
-def receive(src: IO[bytes], dest: Path, length: int, max_bytes: int) -> Received:
+def receive(
+    src: IO[bytes],
+    dest: Path,
+    length: int,
+    max_bytes: int,
+    observe: Callable[[bytes], None] | None = None,
+) -> Received:
     """Stream a body of ``length`` bytes (its Content-Length) into the new file ``dest``.
 
-    One pass: each chunk is written and hashed (on a helper thread above ``THREADED_ABOVE``).
+    One pass: each chunk is written and hashed (on a helper thread above ``THREADED_ABOVE``),
+    then shown to ``observe`` (see ``StreamDigest``).
     Over ``max_bytes`` raises ``MediaTooLarge`` (code ``too_large``) before anything is read; a
     body that ends early raises ``AuthcheckError`` (code ``parse_error``). ``dest`` is removed
     on any failure.
     """
     if length > max_bytes:
         raise MediaTooLarge(f"the file is larger than {max_bytes} bytes", code="too_large")
-    digest = StreamDigest(threaded=length > THREADED_ABOVE)
+    digest = StreamDigest(threaded=length > THREADED_ABOVE, observe=observe)
     size = 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from authcheck.errors import UnsupportedMedia
 from authcheck.jsonsafe import clean_text
-from authcheck.pipeline import provenance
+from authcheck.pipeline import cose, provenance
 from authcheck.pipeline.hashing import hash_file, random_name, receive, sniff
 from authcheck.services.media import tmp_dir, upload_to_temp
 from authcheck.services.remote_manifests import ocsp_fetcher, remote_manifest_fetcher
@@ -43,9 +43,17 @@ def verify_body(stream: IO[bytes], length: int, filename: str = "") -> dict[str,
     over the upload cap before reading anything. The temporary file is deleted whatever happens.
     """
     cap = settings.AUTHCHECK_MAX_UPLOAD_BYTES
-    received = receive(stream, tmp_dir() / random_name(), length, cap)
+    labels = cose.LabelScan()  # where the signatures are, noted while the bytes pass by
+    received = receive(stream, tmp_dir() / random_name(), length, cap, observe=labels.feed)
+
+    def label_offsets() -> list[int] | None:
+        received.digest.hexdigest()  # the scan runs on the digest's thread: let it finish
+        return labels.offsets
+
     try:
-        return _report(received.path, filename, received.digest.hexdigest, received.size)
+        return _report(
+            received.path, filename, received.digest.hexdigest, received.size, label_offsets
+        )
     finally:
         received.digest.close()
         received.path.unlink(missing_ok=True)
@@ -60,8 +68,15 @@ def verify_path(path: Path, filename: str = "") -> dict[str, Any]:
         return _report(path, filename or str(path), lambda: hashed.result()[0], size)
 
 
-def _report(path: Path, filename: str, sha256: Callable[[], str], size: int) -> dict[str, Any]:
-    """The report; ``sha256`` is asked for after the C2PA read, which need not wait for it."""
+def _report(
+    path: Path,
+    filename: str,
+    sha256: Callable[[], str],
+    size: int,
+    label_offsets: Callable[[], list[int] | None] | None = None,
+) -> dict[str, Any]:
+    """The report; ``sha256`` (and ``label_offsets``, see ``provenance.read``) are asked for
+    after the C2PA read, which need not wait for them."""
     trust = trust_config_current()
     try:
         mime = sniff(path).mime
@@ -76,7 +91,9 @@ def _report(path: Path, filename: str, sha256: Callable[[], str], size: int) -> 
             error_message=exc.message,
         )
         return {**_head(filename, sha256(), size), "mime": None, **findings.to_report()}
-    findings = provenance.read(path, mime, trust, remote_manifest_fetcher(), ocsp_fetcher())
+    findings = provenance.read(
+        path, mime, trust, remote_manifest_fetcher(), ocsp_fetcher(), label_offsets
+    )
     return {**_head(filename, sha256(), size), "mime": mime, **findings.to_report()}
 
 
