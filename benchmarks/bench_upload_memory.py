@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/bench_upload_memory.py [--mb 512]
 
 Starts the real service (gunicorn, one sync worker) on 127.0.0.1, streams a large file to
-``POST /api/v1/checks`` from a generator, and reads the worker's peak resident memory
+``POST /api/v1/checks`` (multipart) and then as the raw body of ``POST /api/v1/verify`` from a
+generator, and reads the worker's peak resident memory
 (VmHWM). Baseline, measured in the same run: the worker's peak after a 1 MB upload. The ratio
 printed is (peak growth during the large upload) / (upload size): a buffered upload would be
->= 1.0; a streamed one stays near 0.
+>= 1.0; a streamed one stays near 0. Exit 1 when either grows by a tenth of the upload.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def _length(size: int) -> str:
 
 def _multipart(size: int) -> Iterator[bytes]:
     yield HEAD
+    yield from _file(size)
+    yield TAIL
+
+
+def _file(size: int) -> Iterator[bytes]:
     # An MP4-looking header, then filler: the bytes only need to be streamed and hashed.
     yield b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
     chunk = os.urandom(1024 * 1024)
@@ -62,7 +68,6 @@ def _multipart(size: int) -> Iterator[bytes]:
         part = chunk[: min(len(chunk), size - sent)]
         sent += len(part)
         yield part
-    yield TAIL
 
 
 def _worker_pid(master: int) -> int:
@@ -146,6 +151,17 @@ def main() -> None:
                 headers={**headers, "Content-Length": _length(size)},
             )
             peak_kb = _vm_hwm_kb(worker)
+            # The same bytes as the raw body of POST /verify (no multipart), received too.
+            raw = client.post(
+                f"{url}/api/v1/verify",
+                content=_file(size),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "video/mp4",
+                    "Content-Length": str(max(size, 24)),
+                },
+            )
+            raw_peak_kb = _vm_hwm_kb(worker)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -157,6 +173,15 @@ def main() -> None:
         f"ratio peak growth / upload size: {growth_mb / args.mb:.4f}  "
         f"({'streamed' if growth_mb < args.mb / 10 else 'BUFFERED'})"
     )
+    raw_mb = (raw_peak_kb - base_kb) / 1024
+    print(f"raw body of {args.mb} MB to POST /api/v1/verify answered {raw.status_code}")
+    print(f"worker peak RSS after it                       {raw_peak_kb / 1024:8.1f} MB")
+    print(
+        f"ratio peak growth / upload size: {raw_mb / args.mb:.4f}  "
+        f"({'streamed' if raw_mb < args.mb / 10 else 'BUFFERED'})"
+    )
+    ok = response.status_code == 202 and raw.status_code == 200
+    raise SystemExit(0 if ok and max(growth_mb, raw_mb) < args.mb / 10 else 1)
 
 
 if __name__ == "__main__":

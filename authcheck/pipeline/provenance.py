@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -226,22 +226,28 @@ class RemoteFetchError(Exception):
     """A remote manifest could not (or may not) be fetched; the message says why."""
 
 
+# Where the file's ``c2pa.signature`` labels are (``cose.LabelScan``), or None: search the file.
+LabelOffsets = Callable[[], Sequence[int] | None]
+
+
 def read(
     path: Path,
     mime: str,
     trust: TrustConfig,
     remote: RemoteFetcher | None = None,
     ocsp_fetch: ocsp.OcspFetcher | None = None,
+    label_offsets: LabelOffsets | None = None,
 ) -> ProvenanceFindings:
     """Verify the Content Credentials of the file at ``path``; never raises for bad input.
 
     A file that only points at a remote manifest gets the reference recorded; with ``remote``
     (the setting on) its bytes are fetched by that callable and handed to c2pa as manifest data,
     so c2pa itself never opens a connection. ``ocsp_fetch`` (the OCSP setting on) asks the
-    signer's responder when its chain ends at a configured list.
+    signer's responder when its chain ends at a configured list. ``label_offsets``, asked only
+    after the SDK read, saves the signer-chain lookup a search through the whole file.
     """
     base = ProvenanceFindings(state="error", sdk_version=sdk_version(), trust_version=trust.version)
-    findings, error = _read_once(path, mime, trust, base, None, ocsp_fetch)
+    findings, error = _read_once(path, mime, trust, base, None, ocsp_fetch, label_offsets)
     if findings.error_code != "c2pa_remote_manifest_required":
         return findings
     match = _REMOTE_URL.search(error)
@@ -266,6 +272,7 @@ def _read_once(
     base: ProvenanceFindings,
     data: bytes | None,
     ocsp_fetch: ocsp.OcspFetcher | None = None,
+    label_offsets: LabelOffsets | None = None,
 ) -> tuple[ProvenanceFindings, str]:
     """One SDK read (``data``: manifest bytes fetched for it); (findings, SDK error text)."""
     try:
@@ -287,7 +294,8 @@ def _read_once(
         return replace(base, error_code="c2pa_error", error_message=message), message
     findings = findings_from_json(raw, base, crjson)
     if findings.state in ("trusted", "valid"):
-        report = trust_report(path, mime, trust, raw, crjson, data, ocsp_fetch)
+        offsets = label_offsets() if label_offsets is not None and data is None else None
+        report = trust_report(path, mime, trust, raw, crjson, data, ocsp_fetch, offsets)
         findings = replace(findings, trust=report)
     return findings, ""
 
@@ -691,6 +699,7 @@ def trust_report(
     crjson: str | None,
     data: bytes | None = None,
     ocsp_fetch: ocsp.OcspFetcher | None = None,
+    label_offsets: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Which configured list trusts the signer and the timestamp authority, and the legacy pass.
 
@@ -712,7 +721,7 @@ def trust_report(
             if _TSA_TRUSTED in sub & codes:
                 tsa_lists.append(name)
     certificate = _signer_certificate(raw, crjson)
-    certs = cose.signer_certs(path, certificate["serial_number"], data)
+    certs = cose.signer_certs(path, certificate["serial_number"], data, label_offsets)
     chain = [cose.describe(c) for c in certs]
     timestamp_codes = sorted(c for c in codes if c.startswith("timeStamp."))
     return {

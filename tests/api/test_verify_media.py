@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 
+from authcheck.models import Role, User
+from authcheck.services.tokens import token_create
 from authcheck.services.trust import trust_cache_clear
 from tests.api.helpers import problem
 from tests.c2pa_fixtures import flip_signature, signed_jpeg, test_ca
 from tests.factories import DoneCheckFactory, SignalFactory, UserFactory, VerdictFactory
+from tests.live import database_url, gunicorn
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +129,115 @@ def test_someone_elses_media_shows_only_the_automated_verdict(jo, editor) -> Non
     assert body["check_id"] is None
     assert body["verdict"]["kind"] == "automated" and body["verdict"]["reviewer"] is None
     assert "secret newsroom reasoning" not in str(body)
+
+
+# --- the raw body: the file as the whole request, declared with its media type --------------
+
+
+def send_raw(client, data: bytes, content_type: str, **extra):
+    return client.generic("POST", VERIFY, data, content_type=content_type, **extra)
+
+
+def test_a_raw_body_gives_the_same_report_as_multipart(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    named = {"HTTP_CONTENT_DISPOSITION": 'attachment; filename="signed.jpg"'}
+    raw = send_raw(jo, path.read_bytes(), "image/jpeg", **named)
+    assert raw.status_code == 200, raw.content
+    report = raw.json()
+    assert report["state"] == "trusted" and report["file"] == "signed.jpg"
+    assert report["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report == send(jo, path).json()
+    # Without a Content-Disposition the report names the file "upload", as multipart does.
+    assert send_raw(jo, path.read_bytes(), "application/octet-stream").json()["file"] == "upload"
+
+
+def test_the_declared_type_of_a_raw_body_is_never_trusted(jo, trusted_ca, tmp_path) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    report = send_raw(jo, path.read_bytes(), "video/mp4").json()
+    assert report["mime"] == "image/jpeg" and report["state"] == "trusted"
+    html = send_raw(jo, b"<html><script>alert(1)</script></html>", "image/jpeg").json()
+    assert html["state"] == "unsupported" and html["error"]["code"] == "unsupported_media"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "text/html", ""])
+def test_a_raw_body_of_a_wrong_or_missing_type_is_415(jo, tmp_path, content_type) -> None:
+    data = signed_jpeg(tmp_path / "signed.jpg").read_bytes()
+    problem(send_raw(jo, data, content_type), 415, "unsupported_media_type")
+
+
+def test_a_raw_body_over_the_cap_is_413_and_leaves_nothing(jo, tmp_path, settings) -> None:
+    data = signed_jpeg(tmp_path / "big.jpg").read_bytes()
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = len(data) - 1
+    problem(send_raw(jo, data, "image/jpeg"), 413, "too_large")
+    assert not [p for p in Path(settings.UPLOAD_TMP_DIR).rglob("*") if p.is_file()]
+    settings.AUTHCHECK_MAX_UPLOAD_BYTES = len(data)
+    assert send_raw(jo, data, "image/jpeg").status_code == 200
+
+
+def test_an_empty_raw_body_is_an_empty_file(jo, settings) -> None:
+    handle = io.BytesIO(b"")
+    handle.name = "upload"
+    multipart = jo.post(VERIFY, {"file": handle}, format="multipart").json()
+    report = send_raw(jo, b"", "image/jpeg").json()
+    assert report["state"] == "unsupported" and report["size"] == 0
+    assert report["error"]["message"] == "the file is empty"
+    assert report == multipart
+    assert not [p for p in Path(settings.UPLOAD_TMP_DIR).rglob("*") if p.is_file()]
+
+
+def test_the_schema_documents_both_forms_of_the_body() -> None:
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    content = schema["paths"]["/api/v1/verify"]["post"]["requestBody"]["content"]
+    assert set(content) == {
+        "multipart/form-data",
+        "image/*",
+        "video/*",
+        "audio/*",
+        "application/pdf",
+        "application/octet-stream",
+    }
+    assert content["video/*"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def _answer(base: str, request: bytes) -> tuple[bytes, bytes]:
+    """One request on its own connection (the test server's sync worker closes after each)."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return head, body
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_raw_bodies_through_a_real_server_and_chunked_is_411(tmp_path: Path) -> None:
+    user = User.objects.create(username="raw", role=Role.API_CLIENT)
+    _, token = token_create(user=user, name="raw")
+    data = signed_jpeg(tmp_path / "signed.jpg").read_bytes()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "AUTHCHECK_DATA_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "",
+    }
+    head = (
+        f"POST /api/v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: image/jpeg\r\nConnection: close\r\n"
+    ).encode()
+    with gunicorn(env) as base:
+        sent = head + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+        status, body = _answer(base, sent)
+        assert status.startswith(b"HTTP/1.1 200"), status
+        report = json.loads(body)
+        assert report["sha256"] == hashlib.sha256(data).hexdigest()
+        assert report["state"] == "valid" and report["mime"] == "image/jpeg"
+        chunked = head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        status, body = _answer(base, chunked)
+    assert status.startswith(b"HTTP/1.1 411"), status
+    assert b"application/problem+json" in status and b'"length_required"' in body

@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from authcheck.errors import MediaTooLarge, UnsupportedMedia
-from authcheck.pipeline.hashing import copy_and_hash, hash_file, sniff, sniff_bytes
+from authcheck.errors import AuthcheckError, MediaTooLarge, UnsupportedMedia
+from authcheck.pipeline import hashing
+from authcheck.pipeline.hashing import (
+    StreamDigest,
+    copy_and_hash,
+    hash_file,
+    receive,
+    sniff,
+    sniff_bytes,
+)
 from tests.mediagen import make_audio, make_image, make_video
 
 
@@ -20,6 +28,45 @@ def test_copy_and_hash_streams_and_hashes_in_one_pass(tmp_path: Path) -> None:
     assert stored.path.read_bytes() == data
     assert (stored.path.stat().st_mode & 0o777) == 0o600
     assert hash_file(stored.path) == (stored.sha256, stored.size)
+
+
+@pytest.mark.parametrize("size", [0, 17, hashing.THREADED_ABOVE + 5 * 1024 * 1024 + 3])
+def test_receive_writes_and_hashes_a_body_in_one_pass(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    got = receive(io.BytesIO(data + b"next request"), tmp_path / "out", len(data), 10**9)
+    assert got.size == len(data) and got.path.read_bytes() == data  # no byte past the length
+    assert got.digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert (got.path.stat().st_mode & 0o777) == 0o600
+    got.digest.close()  # after hexdigest: harmless
+
+
+def test_receive_refuses_a_body_over_the_cap_before_reading_it(tmp_path: Path) -> None:
+    stream = io.BytesIO(b"y" * 5000)
+    with pytest.raises(MediaTooLarge) as info:
+        receive(stream, tmp_path / "out", 5000, max_bytes=4096)
+    assert info.value.code == "too_large" and stream.tell() == 0
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("length", [100, hashing.THREADED_ABOVE + 100])
+def test_a_body_shorter_than_announced_is_a_parse_error(tmp_path: Path, length: int) -> None:
+    with pytest.raises(AuthcheckError) as info:
+        receive(io.BytesIO(b"x" * (length - 70)), tmp_path / "out", length, max_bytes=10**9)
+    assert info.value.code == "parse_error" and info.value.status == 400
+    assert f"{length - 70} of the {length} bytes" in info.value.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_threaded_digest_equals_the_inline_one_and_bounds_its_queue() -> None:
+    chunks = [bytes([i]) * (1024 * 1024) for i in range(10)]
+    inline, threaded = StreamDigest(threaded=False), StreamDigest(threaded=True, depth=2)
+    for chunk in chunks:
+        inline.update(chunk)
+        threaded.update(chunk)
+        assert threaded._queue is not None and threaded._queue.qsize() <= 2
+    expected = hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert threaded.hexdigest() == inline.hexdigest() == expected
+    assert threaded._thread is None  # the helper thread has ended
 
 
 def test_copy_and_hash_stops_at_the_cap_and_removes_the_partial_file(tmp_path: Path) -> None:
