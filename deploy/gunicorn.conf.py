@@ -2,8 +2,9 @@
 
 Threads, not more processes: requests mostly wait on the database and on upload bodies, and
 each process costs ~100 MB. Uploads are streamed to disk (multipart by Django, a raw verify body
-by authcheck), so a thread holding a 2 GB upload holds at most a few MB of it in memory. Put a reverse proxy with request buffering off in front for
-large uploads, and let it terminate TLS (set DJANGO_SECURE=true).
+by authcheck), so a thread holding a 2 GB upload holds at most a few MB of it in memory. Put a
+reverse proxy with request buffering off in front for large uploads, and let it terminate TLS
+(set DJANGO_SECURE=true).
 """
 
 from __future__ import annotations
