@@ -517,22 +517,24 @@ class FrameHash(models.Model):
                 for i in range(0, 16, 2)
             ]
             + [
-                # Verifying an alignment reads one reference item's frames around a time.
+                # Verifying an alignment reads one reference item's frames around a time: the
+                # frame range from the whole-frame rows (1 in 11), then every variant of those
+                # frames on the unique (media, frame_index, variant) index.
                 models.Index(
                     fields=["media", "timestamp"],
-                    name="framehash_ref_media_time",
-                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE),
+                    name="framehash_ref_full_time",
+                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE, variant="full"),
                 ),
             ]
         )
+
+    def __str__(self) -> str:
+        return f"frame {self.frame_index} of media {self.media_id}"
 
     @property
     def hash(self) -> str:
         """The 256-bit hash as 64 hex digits (from ``h0``..``h3``)."""
         return words_hex((self.h0, self.h1, self.h2, self.h3))
-
-    def __str__(self) -> str:
-        return f"frame {self.frame_index} of media {self.media_id}"
 
     @classmethod
     def check(cls, **kwargs: object) -> list:

@@ -275,7 +275,7 @@ def _query_cte(queries: Sequence[int]) -> tuple[str, dict[str, Any]]:
     arrays += [f"%(k{i})s::smallint[]" for i in range(CHUNKS)]
     columns = ", ".join(names)
     sql = (
-        f"q AS MATERIALIZED (SELECT (i - 1)::int AS qi, {columns} "
+        f"q AS MATERIALIZED (SELECT (i - 1)::int AS qi, {columns} "  # noqa: S608
         f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS u({columns}, i))"
     )
     return sql, params
@@ -307,7 +307,7 @@ def _pairs_postgres(
         exclude=exclude_media_id,
     )
     sql = (
-        f"WITH {q_sql}, f AS MATERIALIZED (SELECT m FROM unnest(%(masks)s::smallint[]) AS m) "
+        f"WITH {q_sql}, f AS MATERIALIZED (SELECT m FROM unnest(%(masks)s::smallint[]) AS m) "  # noqa: S608
         + " UNION ".join(_branch_sql(i, table, exclude) for i in range(CHUNKS))
     )
     with transaction.atomic(), connection.cursor() as cursor:

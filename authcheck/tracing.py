@@ -5,9 +5,10 @@
    of adjacent 16-bit columns (``c0,c1``, ``c2,c3``, ...) equals the query's, confirmed
    within ``MATCH_THRESHOLD`` bits. Only the stored variants that such a query hash would
    match (``models.SEED_STORED``: whole frame, centre crop, corner tiles) are in the seed
-   indexes, 6 of a reference frame's 11 rows; verification compares all of them. Two hashes within 7 bits always share such a chunk
-   (pigeonhole over 8 chunks); beyond that a shared chunk is likely but not certain, which is
-   enough: alignment needs a few frames, not all. With random hashes a probe draws
+   indexes, 6 of a reference frame's 11 rows; verification compares all of them. Two hashes
+   within 7 bits always share such a chunk (pigeonhole over 8 chunks); beyond that a shared
+   chunk is likely but not certain, which is enough: alignment needs a few frames, not all.
+   With random hashes a probe draws
    ``rows / 2**32`` candidates, so the seed costs 8 index probes per query hash at any archive
    size (``benchmarks/bench_trace.py``), where the 16 x 17 probes of ``similarity`` draw 0.4 %
    of the table per query hash.
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 
 from authcheck.detectors.near_duplicate import MIN_QUALITY
 from authcheck.models import (
@@ -163,7 +164,9 @@ def _seed_generic(queries: Sequence[int], exclude: int | None) -> list[tuple[int
         condition = Q()
         for k, (a, b) in enumerate(_pair_chunks(value)):
             condition |= Q(**{f"c{2 * k}": a, f"c{2 * k + 1}": b})
-        found = base.filter(condition).values_list("media_id", "frame_index", "h0", "h1", "h2", "h3")
+        found = base.filter(condition).values_list(
+            "media_id", "frame_index", "h0", "h1", "h2", "h3"
+        )
         for media_id, frame_index, *words in found:
             distance = (value ^ int(words_hex(tuple(words)), 16)).bit_count()
             if distance <= MATCH_THRESHOLD:
@@ -234,12 +237,19 @@ class _FrameResult:
 
 
 def _stored_frames(item: ReferenceItem, start: float, end: float) -> list[_Stored]:
-    rows = FrameHash.objects.filter(
-        media_id=item.media_id,
-        timestamp__gte=start,
-        timestamp__lte=end,
-        frame_index__gte=REFERENCE_FRAME_BASE,  # the partial (media, timestamp) index
-    ).values_list("frame_index", "timestamp", "variant", "quality", "h0", "h1", "h2", "h3")
+    """Every stored variant of the item's frames in ``[start, end]``: the frame range from the
+    whole-frame rows (reference frame indexes grow with time), then those frames' rows."""
+    reference = FrameHash.objects.filter(
+        media_id=item.media_id, frame_index__gte=REFERENCE_FRAME_BASE
+    )
+    span = reference.filter(variant=FULL, timestamp__gte=start, timestamp__lte=end).aggregate(
+        first=Min("frame_index"), last=Max("frame_index")
+    )
+    if span["first"] is None:
+        return []
+    rows = reference.filter(frame_index__range=(span["first"], span["last"])).values_list(
+        "frame_index", "timestamp", "variant", "quality", "h0", "h1", "h2", "h3"
+    )
     frames: dict[int, _Stored] = {}
     for index, timestamp, variant, quality, *words in rows:
         value = int(words_hex(tuple(words)), 16)

@@ -15,9 +15,10 @@ Now:
   (``similarity``); 24-byte tuples;
 - the exact 32-bit seed indexes of source tracing hold only the variants a seed looks for
   (``models.SEED_STORED``, 6 of a reference frame's 11 rows);
-- the (media, timestamp) index holds reference rows only (only tracing reads by time), and
-  the foreign key's own index on ``media`` is dropped (the unique (media, frame, variant)
-  index starts with it).
+- the (media, timestamp) index holds the whole-frame rows of reference footage only (tracing
+  reads a time window as a frame range, then every variant of those frames on the unique
+  (media, frame, variant) index), and the foreign key's own index on ``media`` is dropped
+  (that unique index starts with it).
 
 Data: on PostgreSQL the 16 columns change type in one ``ALTER TABLE`` (one rewrite), values of
 32768 and up becoming their negative two's complement; elsewhere (SQLite, whose columns take any
@@ -153,8 +154,8 @@ class Migration(migrations.Migration):
             model_name="framehash",
             index=models.Index(
                 fields=["media", "timestamp"],
-                name="framehash_ref_media_time",
-                condition=models.Q(frame_index__gte=REFERENCE_FRAME_BASE),
+                name="framehash_ref_full_time",
+                condition=models.Q(frame_index__gte=REFERENCE_FRAME_BASE, variant="full"),
             ),
         ),
     ]
