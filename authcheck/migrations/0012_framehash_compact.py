@@ -74,13 +74,21 @@ def chunks_unsigned(apps, schema_editor):
     schema_editor.execute(f"UPDATE {TABLE} SET {sets}")  # noqa: S608
 
 
+def hex_drop(apps, schema_editor):
+    frame_hash = apps.get_model("authcheck", "FrameHash")
+    schema_editor.remove_field(frame_hash, frame_hash._meta.get_field("hash"))
+
+
 def hex_restore(apps, schema_editor):
-    """Backwards: the hex ``hash`` column again, from ``h0``..``h3``."""
+    """Backwards: the hex ``hash`` column again, rebuilt from ``h0``..``h3``."""
+    frame_hash = apps.get_model("authcheck", "FrameHash")
+    column = models.CharField(max_length=64, default="")  # existing rows get one, then filled
+    column.set_attributes_from_name("hash")
+    schema_editor.add_field(frame_hash, column)
     if schema_editor.connection.vendor == "postgresql":
         parts = " || ".join(f"lpad(to_hex(h{k}), 16, '0')" for k in range(HALVES))
         schema_editor.execute(f"UPDATE {TABLE} SET hash = {parts}")  # noqa: S608
         return
-    frame_hash = apps.get_model("authcheck", "FrameHash")
     # Read first, then write: SQLite gives no isolation between a running read and writes.
     stored = list(frame_hash.objects.values_list("pk", "h0", "h1", "h2", "h3"))
     for start in range(0, len(stored), 1000):
@@ -113,8 +121,10 @@ class Migration(migrations.Migration):
                 for i in range(CHUNKS)
             ],
         ),
-        migrations.RunPython(migrations.RunPython.noop, hex_restore),
-        migrations.RemoveField(model_name="framehash", name="hash"),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunPython(hex_drop, hex_restore)],
+            state_operations=[migrations.RemoveField(model_name="framehash", name="hash")],
+        ),
         migrations.AlterField(
             model_name="framehash",
             name="media",
