@@ -310,13 +310,25 @@ def _pairs_postgres(
         f"WITH {q_sql}, f AS MATERIALIZED (SELECT m FROM unnest(%(masks)s::smallint[]) AS m) "  # noqa: S608
         + " UNION ".join(_branch_sql(i, table, exclude) for i in range(CHUNKS))
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_PLAN_SETTINGS_SQL)
-        saved = cursor.fetchone()[0::2]
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        cursor.execute(_PLAN_RESTORE_SQL, saved)
-        return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in rows]
+    import psycopg  # the PostgreSQL driver, there only when PostgreSQL is
+
+    with transaction.atomic():
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_PLAN_SETTINGS_SQL)
+            saved = cursor.fetchone()[0::2]
+            rows = prepared_rows(cursor, sql, params)
+            cursor.execute(_PLAN_RESTORE_SQL, saved)
+    return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in rows]
+
+
+def prepared_rows(cursor: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` run as a server-side prepared statement on a psycopg ``cursor`` (with
+    server-side binding; Django's own cursors bind on the client, so every call is planned
+    anew). Planning the 16-branch lookup costs about 5 ms of the server's CPU, a fifth of the
+    whole lookup; a prepared statement is planned once per connection and shape of query."""
+    cursor.execute(sql, params, prepare=True)
+    return cursor.fetchall()
 
 
 def _matches(pairs: list[_Pair], queries: Sequence[_Query], limit: int) -> list[SimilarMatch]:
