@@ -227,26 +227,27 @@ def _distance_sql(words: Sequence[int]) -> str:
 
 
 def _cover_distance_sql(chunk: int) -> tuple[str, str]:
-    """The distance on the 64-bit word that chunk ``chunk``'s index carries, and on all 112
-    bits it carries besides the chunk (``chunk_cover``), for index tuple ``s`` and query ``q``.
+    """The distance on 80 of the bits that chunk ``chunk``'s index carries (its 64-bit word and
+    first chunk), and on all 112 (``chunk_cover``), for index tuple ``s`` and query ``q``.
 
     A smallint XOR, widened to int (sign-extended), cast to ``bit(16)`` keeps its 16 bits.
     """
     *chunks, word = chunk_cover(chunk)
-    first = f"bit_count((s.{word} # q.a{word[1:]})::bit(64))"
-    rest = " + ".join(f"bit_count((s.{c} # q.k{c[1:]})::int::bit(16))" for c in chunks)
-    return first, f"{first} + {rest}"
+    terms = [f"bit_count((s.{word} # q.a{word[1:]})::bit(64))"]
+    terms += [f"bit_count((s.{c} # q.k{c[1:]})::int::bit(16))" for c in chunks]
+    return " + ".join(terms[:2]), " + ".join(terms)
 
 
 def _branch_sql(chunk: int, table: str, exclude: bool) -> str:
     """Matches found through chunk column ``c<chunk>``: every (query, flip mask) probes the
     chunk's narrow index; what survives the 112 carried bits is read and confirmed in full.
 
-    Step one's filter first sums the one carried 64-bit word (about half of the random
-    candidates are already beyond the threshold on it), then all 112 bits.
+    Step one's filter first sums 80 of the carried bits (all but about 2 % of the random
+    candidates are already beyond the threshold on them), then all 112: cheaper, by the
+    server's CPU time, than either all 112 at once or the 64-bit word alone first.
     """
     word = chunk_cover(chunk)[-1]
-    word_only, carried = _cover_distance_sql(chunk)
+    first, carried = _cover_distance_sql(chunk)
     exclude_sql = " AND t.media_id <> %(exclude)s" if exclude else ""
     # The literals let the planner use the partial (checked-media) indexes.
     return (
@@ -254,7 +255,7 @@ def _branch_sql(chunk: int, table: str, exclude: bool) -> str:
         f"FROM (SELECT DISTINCT q.qi, s.c{chunk} AS v, s.{word} AS w FROM q CROSS JOIN f "
         f"JOIN {table} s ON s.c{chunk} = (q.k{chunk} # f.m) "
         f"WHERE s.frame_index < {REFERENCE_FRAME_BASE} "
-        f"AND {word_only} <= %(max_distance)s AND {carried} <= %(max_distance)s) c "
+        f"AND {first} <= %(max_distance)s AND {carried} <= %(max_distance)s) c "
         f"JOIN q ON q.qi = c.qi JOIN {table} t ON t.c{chunk} = c.v AND t.{word} = c.w "
         f"WHERE t.frame_index < {REFERENCE_FRAME_BASE} AND t.quality >= %(min_quality)s"
         f"{exclude_sql} AND {_distance_sql(range(HALVES))} <= %(max_distance)s"
@@ -314,9 +315,12 @@ def _pairs_postgres(
 
     with transaction.atomic():
         connection.ensure_connection()
+        cursor: psycopg.Cursor[Any]
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(_PLAN_SETTINGS_SQL)
-            saved = cursor.fetchone()[0::2]
+            current = cursor.fetchone()
+            assert current is not None  # one row: SELECT without FROM
+            saved = current[0::2]
             rows = prepared_rows(cursor, sql, params)
             cursor.execute(_PLAN_RESTORE_SQL, saved)
     return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in rows]

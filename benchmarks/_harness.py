@@ -70,6 +70,31 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
     return samples
 
 
+def server_cpu_ms() -> float | None:
+    """CPU time (user + system, ms) used so far by this connection's PostgreSQL server process,
+    when the server runs on this machine (None otherwise): what a lookup costs the database,
+    whatever else shares the cores."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_per_call(fn: Callable[[], Any], repeat: int) -> float | None:
+    """Mean server CPU ms per call of ``fn`` over ``repeat`` calls (None: server not local)."""
+    before = server_cpu_ms()
+    for _ in range(repeat):
+        fn()
+    after = server_cpu_ms()
+    return None if before is None or after is None else (after - before) / repeat
+
+
 def p(samples: list[float], q: float) -> float:
     """The q-quantile (0..1) of samples."""
     ordered = sorted(samples)

@@ -38,6 +38,7 @@ from _harness import (
     p,
     random_hashes,
     scan_sql,
+    server_cpu_per_call,
     summary,
     timed,
 )
@@ -135,6 +136,9 @@ def _run(rows: int, repeat: int) -> None:
     print(summary(f"similar_find, {QUERY_FRAMES}-frame query", samples))
     median = statistics.median(samples)
     print(f"ratio median(similar_find) / baseline: {median / baseline_ms:.4f}")
+    cpu = server_cpu_per_call(lookup, repeat)
+    if cpu is not None:  # contention from other jobs inflates wall times, not this
+        print(f"server CPU per similar_find: {cpu:.1f} ms")
     _, indexes_mb = frame_hash_sizes(rows / 1e6, "million hashes")
     fast = p(samples, 0.95) < TARGET_P95_MS
     small = indexes_mb / 1024 < TARGET_INDEX_GB

@@ -48,6 +48,7 @@ from _harness import (
     p,
     random_hashes,
     scan_sql,
+    server_cpu_per_call,
     summary,
     timed,
 )
@@ -192,6 +193,9 @@ def _measure(hours: int, entries: list[dict[str, Any]], repeat: int, sample: int
         f"{len(covered)}/{len(scanned)} query frames = {recall:.3f}"
     )
     print(summary(f"trace_find, {QUERY_SECONDS} s clip ({len(entries)} hashes)", samples))
+    cpu = server_cpu_per_call(lambda: tracing.trace_find(entries), 3)
+    if cpu is not None:  # contention from other jobs inflates wall times, not this
+        print(f"server CPU per trace_find: {cpu:.0f} ms")
     heap, indexes = frame_hash_sizes(hours, "hour of footage")
     print(f"  = {(heap + indexes) * 1000 / 1024:.1f} GB per 1,000 hours")
     passed = p(samples, 0.95) < TARGET_MS and recall >= 0.95
