@@ -44,7 +44,14 @@ from authcheck.models import (
     words_hex,
 )
 from authcheck.pipeline import alignment
-from authcheck.similarity import HALVES, MATCH_THRESHOLD, _query_cte, stored_chunks
+from authcheck.similarity import (
+    HALVES,
+    MATCH_THRESHOLD,
+    _query_cte,
+    prepared_rows,
+    server_cursor,
+    value_chunks,
+)
 from authcheck.tiles import CELLS, CROP_VARIANT, FULL, TILE_VARIANTS, tile_cells
 
 MIN_TILES_MATCHED = 3
@@ -148,7 +155,7 @@ def seed_pairs(frames: Sequence[QueryFrame], exclude_media_id: int | None) -> li
 
 
 def _pair_chunks(value: int) -> list[tuple[int, int]]:
-    chunks = stored_chunks(f"{value:064x}")
+    chunks = value_chunks(value)
     return [(chunks[i], chunks[i + 1]) for i in range(0, len(chunks), PAIR_COLUMNS)]
 
 
@@ -194,9 +201,9 @@ def _seed_postgres(queries: Sequence[int], exclude: int | None) -> list[tuple[in
             f"AND t.quality >= %(min_quality)s{exclude_sql} AND {distance} <= %(max_distance)s"
         )
     sql = f"WITH {q_sql} " + " UNION ".join(branches)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(int(q), int(m), int(f), int(d)) for q, m, f, d in cursor.fetchall()]
+    with server_cursor() as cursor:
+        rows = prepared_rows(cursor, sql, params)
+    return [(int(q), int(m), int(f), int(d)) for q, m, f, d in rows]
 
 
 def _stored_times(keys: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
