@@ -420,47 +420,67 @@ class TrustListImport(models.Model):
 # Frame indexes of reference-archive rows start here: they never collide with the rows of the
 # same bytes checked as media, and the partial indexes below tell the two apart.
 REFERENCE_FRAME_BASE = 1_000_000_000
+# Stored variants of reference frames that seed a trace (``tracing.SEED_VARIANTS`` looks them up).
+SEED_STORED = ("full", "c90", "t00", "t02", "t20", "t22")
+
+
+def words_hex(words: tuple[int, ...]) -> str:
+    """64 hex digits of a hash given as four signed 64-bit words, most significant first."""
+    return "".join(f"{w & 0xFFFFFFFFFFFFFFFF:016x}" for w in words)
+
+
+def chunk_cover(chunk: int) -> list[str]:
+    """What the index of chunk ``c<chunk>`` carries besides the chunk: the first three chunks
+    of the word two words on and the whole word one word on (112 bits from the other words).
+
+    Smallints first, then the 64-bit word: with the 2-byte key they fill 24 bytes exactly.
+    """
+    word = chunk // 4
+    other = 4 * ((word + 2) % 4)
+    return [f"c{other}", f"c{other + 1}", f"c{other + 2}", f"h{(word + 1) % 4}"]
 
 
 class FrameHash(models.Model):
     """A PDQ hash of one sampled frame (or a crop of it), searchable for source tracing.
 
-    The 256-bit hash is also split into sixteen 16-bit chunks ``c0``..``c15``, each with its own
-    btree index: any hash within Hamming distance 31 shares at least one chunk within distance 1
-    of the query (pigeonhole), so a lookup probes 16 x 17 index ranges instead of scanning every
-    row. ``h0``..``h3`` hold the same 256 bits as four signed 64-bit integers (most significant
-    first) so the database confirms a candidate with integer XOR and ``bit_count`` instead of
-    parsing the hex text. On PostgreSQL the chunk indexes carry (INCLUDE) what confirmation and
-    the result need, so the lookup runs on index-only scans; other databases ignore ``include``
-    and get plain single-column indexes.
+    The 256 bits are stored once, as ``h0``..``h3`` (four signed 64-bit integers, most
+    significant first: the database confirms a candidate with integer XOR and ``bit_count``);
+    ``hash`` gives them back as 64 hex digits. They are also split into sixteen 16-bit chunks
+    ``c0``..``c15``, stored as signed 16-bit integers (two's complement: the same bits, so XOR of
+    stored chunks is XOR of the chunks; ``similarity.stored_chunks``), each with its own btree
+    index: any hash within Hamming distance 31 shares at least one chunk within distance 1 of
+    the query (pigeonhole), so a lookup probes 16 x 17 index ranges instead of scanning every
+    row (migration 0012 has the sizes).
     """
 
-    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="frame_hashes")
+    # No index of its own: the unique (media, frame_index, variant) index starts with media.
+    media = models.ForeignKey(
+        Media, on_delete=models.CASCADE, related_name="frame_hashes", db_index=False
+    )
     frame_index = models.PositiveIntegerField()
     timestamp = models.FloatField(default=0.0)
     variant = models.CharField(max_length=20, default="full")
     quality = models.PositiveSmallIntegerField(default=0)
-    hash = models.CharField(max_length=64)
     h0 = models.BigIntegerField()
     h1 = models.BigIntegerField()
     h2 = models.BigIntegerField()
     h3 = models.BigIntegerField()
-    c0 = models.IntegerField()
-    c1 = models.IntegerField()
-    c2 = models.IntegerField()
-    c3 = models.IntegerField()
-    c4 = models.IntegerField()
-    c5 = models.IntegerField()
-    c6 = models.IntegerField()
-    c7 = models.IntegerField()
-    c8 = models.IntegerField()
-    c9 = models.IntegerField()
-    c10 = models.IntegerField()
-    c11 = models.IntegerField()
-    c12 = models.IntegerField()
-    c13 = models.IntegerField()
-    c14 = models.IntegerField()
-    c15 = models.IntegerField()
+    c0 = models.SmallIntegerField()
+    c1 = models.SmallIntegerField()
+    c2 = models.SmallIntegerField()
+    c3 = models.SmallIntegerField()
+    c4 = models.SmallIntegerField()
+    c5 = models.SmallIntegerField()
+    c6 = models.SmallIntegerField()
+    c7 = models.SmallIntegerField()
+    c8 = models.SmallIntegerField()
+    c9 = models.SmallIntegerField()
+    c10 = models.SmallIntegerField()
+    c11 = models.SmallIntegerField()
+    c12 = models.SmallIntegerField()
+    c13 = models.SmallIntegerField()
+    c14 = models.SmallIntegerField()
+    c15 = models.SmallIntegerField()
 
     class Meta:
         constraints = [
@@ -469,16 +489,17 @@ class FrameHash(models.Model):
                 name="uniq_framehash_per_media_frame_variant",
             ),
         ]
-        # Widest integers first and the text column last keep each index tuple's alignment
-        # padding small (about 72 bytes a row per index on PostgreSQL).
         indexes = (
             [
                 # Checked media only (partial): reference footage is traced on the pair
-                # indexes below, and leaving it out of these 16 keeps an archive's index small.
+                # indexes below. Each chunk index carries 112 more bits of the hash (three
+                # chunks and a 64-bit word from the other words, ``chunk_cover``), so the
+                # lookup rejects nearly every candidate on an index-only scan and reads the
+                # table only for the few left: 24-byte index tuples instead of 72.
                 models.Index(
                     fields=[f"c{i}"],
-                    include=["h0", "h1", "h2", "h3", "media", "frame_index", "quality", "variant"],
-                    name=f"framehash_c{i}_cover",
+                    include=chunk_cover(i),
+                    name=f"framehash_c{i}_narrow",
                     condition=Q(frame_index__lt=REFERENCE_FRAME_BASE),
                 )
                 for i in range(16)
@@ -486,22 +507,34 @@ class FrameHash(models.Model):
             + [
                 # Source tracing seeds its lookup on an exact 32-bit chunk (two adjacent
                 # columns): at millions of rows a 16-bit probe draws hundreds of random rows,
-                # a pair almost none. Reference footage only (partial).
+                # a pair almost none. Reference footage only, and only the variants a seed
+                # looks for (whole frame, centre crop, corner tiles; partial).
                 models.Index(
                     fields=[f"c{i}", f"c{i + 1}"],
-                    name=f"framehash_c{i}_c{i + 1}",
-                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE),
+                    name=f"framehash_seed_c{i}_c{i + 1}",
+                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE, variant__in=SEED_STORED),
                 )
                 for i in range(0, 16, 2)
             ]
             + [
-                # Verifying an alignment reads one media's frames around a time.
-                models.Index(fields=["media", "timestamp"], name="framehash_media_time"),
+                # Verifying an alignment reads one reference item's frames around a time: the
+                # frame range from the whole-frame rows (1 in 11), then every variant of those
+                # frames on the unique (media, frame_index, variant) index.
+                models.Index(
+                    fields=["media", "timestamp"],
+                    name="framehash_ref_full_time",
+                    condition=Q(frame_index__gte=REFERENCE_FRAME_BASE, variant="full"),
+                ),
             ]
         )
 
     def __str__(self) -> str:
         return f"frame {self.frame_index} of media {self.media_id}"
+
+    @property
+    def hash(self) -> str:
+        """The 256-bit hash as 64 hex digits (from ``h0``..``h3``)."""
+        return words_hex((self.h0, self.h1, self.h2, self.h3))
 
     @classmethod
     def check(cls, **kwargs: object) -> list:

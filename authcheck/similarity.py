@@ -7,21 +7,27 @@ Hashes whose PDQ quality is below ``MIN_QUALITY`` (flat, dark or featureless fra
 hash alike) are neither searched with nor matched against.
 
 Lookup is multi-index hashing. The hash is split into sixteen 16-bit chunks, stored in the
-indexed columns ``c0``..``c15``. If two hashes differ in at most 31 bits, the sixteen chunk
-distances sum to at most 31, so at least one chunk differs in at most ``31 // 16`` = 1 bit
-(pigeonhole). Candidates are therefore the rows where some chunk equals the query's chunk or one
-of its 16 one-bit flips: 16 x 17 index probes per query hash instead of a scan. Every candidate
-is then confirmed on the full hash. On PostgreSQL one statement does it all: the probe values
-are computed in SQL from the query hashes (passed as four arrays of 64-bit integers, so the
-statement has a handful of small parameters), each chunk column is probed on its covering index
-(migration 0003, index-only scans) and a candidate is confirmed by ``bit_count`` of the XOR of
-the stored ``h0``..``h3`` integers. Elsewhere (SQLite, the embedded default) the same chunk
-prefilter selects candidates through the ORM and Python confirms them.
+indexed columns ``c0``..``c15`` (as signed 16-bit integers, the same bits: ``stored_chunks``).
+If two hashes differ in at most 31 bits, the sixteen chunk distances sum to at most 31, so at
+least one chunk differs in at most ``31 // 16`` = 1 bit (pigeonhole). Candidates are therefore
+the rows where some chunk equals the query's chunk or one of its 16 one-bit flips: 16 x 17 index
+probes per query hash instead of a scan. Every candidate is then confirmed on the full hash.
+
+On PostgreSQL one statement does it all, in two steps per chunk column. The probe values are
+computed in SQL from the query (passed as arrays: the four 64-bit words and the sixteen chunks
+of each query hash). Step one probes the chunk's narrow index (migration 0012) on an index-only
+scan: besides the chunk, each index tuple carries three chunks and one 64-bit word of the other
+words of the hash (``models.chunk_cover``, 112 bits), and a candidate whose distance on those
+bits alone exceeds the threshold is dropped there (a random hash passes with probability about
+1e-6). Step two reads the few rows left from the table, through the same index (chunk and word
+equal), and confirms them on all 256 bits (``bit_count`` of the XOR of ``h0``..``h3``), quality
+and media. Elsewhere (SQLite, the embedded default) the same chunk prefilter selects candidates
+through the ORM and Python confirms them.
 
 Cost: with random hashes a probe value matches 1/65536 of the rows, so a query hash draws about
 16 x 17 / 65536 = 0.4 % of the table as candidates (about 4,000 per query hash over 1,000,000
-rows). Those candidates and the 16 x 17 index probes per query hash bound the lookup time
-(``benchmarks/bench_similar.py``).
+rows), each rejected on its 24-byte index tuple. Those candidates and the 16 x 17 index probes
+per query hash bound the lookup time (``benchmarks/bench_similar.py``).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from authcheck.detectors.near_duplicate import MIN_QUALITY
-from authcheck.models import REFERENCE_FRAME_BASE, Check, FrameHash, Media
+from authcheck.models import REFERENCE_FRAME_BASE, Check, FrameHash, Media, chunk_cover, words_hex
 
 HASH_HEX_CHARS = 64
 CHUNKS = 16
@@ -80,6 +86,22 @@ def hash_chunks(hex_hash: str) -> tuple[int, ...]:
     return tuple(int(text[i : i + step], 16) for i in range(0, HASH_HEX_CHARS, step))
 
 
+def signed16(value: int) -> int:
+    """A 16-bit value (0..65535) as the signed 16-bit integer with the same bits."""
+    return value - 65536 if value >= 32768 else value
+
+
+def stored_chunks(hex_hash: str) -> tuple[int, ...]:
+    """The sixteen chunks as the ``c0``..``c15`` columns store them (signed 16-bit)."""
+    return value_chunks(int(_normalise(hex_hash), 16))
+
+
+def value_chunks(value: int) -> tuple[int, ...]:
+    """``stored_chunks`` of a hash given as its 256-bit integer value."""
+    top = CHUNK_BITS * (CHUNKS - 1)
+    return tuple(signed16((value >> (top - CHUNK_BITS * i)) & 0xFFFF) for i in range(CHUNKS))
+
+
 def hamming(a_hex: str, b_hex: str) -> int:
     """Number of differing bits between two 256-bit hashes given in hex."""
     return (int(_normalise(a_hex), 16) ^ int(_normalise(b_hex), 16)).bit_count()
@@ -104,9 +126,8 @@ def frame_hash_row(media_id: int, entry: dict[str, Any]) -> FrameHash:
         timestamp=float(entry.get("timestamp", 0.0)),
         variant=str(entry.get("variant", "full"))[:20],
         quality=max(0, min(100, int(entry.get("quality", 0)))),
-        hash=text,
         **{f"h{k}": word for k, word in enumerate(_halves(int(text, 16)))},
-        **{f"c{i}": chunk for i, chunk in enumerate(hash_chunks(text))},
+        **{f"c{i}": chunk for i, chunk in enumerate(stored_chunks(text))},
     )
 
 
@@ -175,7 +196,7 @@ def _halves(value: int) -> tuple[int, ...]:
 def _prefilter_q(query: _Query, radius: int) -> Q:
     condition = Q()
     for i, chunk in enumerate(hash_chunks(query.hex)):
-        condition |= Q(**{f"c{i}__in": chunk_neighbours(chunk, radius)})
+        condition |= Q(**{f"c{i}__in": [signed16(v) for v in chunk_neighbours(chunk, radius)]})
     return condition
 
 
@@ -194,42 +215,77 @@ def _pairs_generic(
     pairs: list[_Pair] = []
     for position, query in enumerate(queries):
         rows = base.filter(_prefilter_q(query, radius)).values_list(
-            "media_id", "frame_index", "variant", "hash"
+            "media_id", "frame_index", "variant", "h0", "h1", "h2", "h3"
         )
-        for media_id, frame_index, variant, stored in rows.iterator(chunk_size=2000):
-            distance = (query.value ^ int(stored, 16)).bit_count()
+        for media_id, frame_index, variant, *words in rows.iterator(chunk_size=2000):
+            distance = (query.value ^ int(words_hex(tuple(words)), 16)).bit_count()
             if distance <= max_distance:
                 pairs.append((position, media_id, frame_index, variant, distance))
     return pairs
 
 
-def _distance_sql(halves: int) -> str:
-    """Bits set in the XOR of the first ``halves`` 64-bit words of stored row ``t`` and query ``q``.
+def _distance_sql(words: Sequence[int]) -> str:
+    """Bits set in the XOR of 64-bit words ``words`` of stored row ``t`` and query ``q``.
 
     PostgreSQL 15 has no ``bit_count(bigint)``; the cast to ``bit(64)`` keeps the bits.
     """
-    return " + ".join(f"bit_count((t.h{k} # q.a{k})::bit(64))" for k in range(halves))
+    return " + ".join(f"bit_count((t.h{k} # q.a{k})::bit(64))" for k in words)
+
+
+def _cover_distance_sql(chunk: int) -> tuple[str, str]:
+    """The distance on 80 of the bits that chunk ``chunk``'s index carries (its 64-bit word and
+    first chunk), and on all 112 (``chunk_cover``), for index tuple ``s`` and query ``q``.
+
+    A smallint XOR, widened to int (sign-extended), cast to ``bit(16)`` keeps its 16 bits.
+    """
+    *chunks, word = chunk_cover(chunk)
+    terms = [f"bit_count((s.{word} # q.a{word[1:]})::bit(64))"]
+    terms += [f"bit_count((s.{c} # q.k{c[1:]})::int::bit(16))" for c in chunks]
+    return " + ".join(terms[:2]), " + ".join(terms)
 
 
 def _branch_sql(chunk: int, table: str, exclude: bool) -> str:
-    """Candidates of one chunk column: every (query, flip mask) probes ``c<chunk>``, confirmed.
+    """Matches found through chunk column ``c<chunk>``: every (query, flip mask) probes the
+    chunk's narrow index; what survives the 112 carried bits is read and confirmed in full.
 
-    The confirmation first sums the two high words and only then all four: a random row is
-    already far above any threshold after 128 bits, so most candidates cost half the work.
+    Step one's filter first sums 80 of the carried bits (all but about 2 % of the random
+    candidates are already beyond the threshold on them), then all 112: cheaper, by the
+    server's CPU time, than either all 112 at once or the 64-bit word alone first.
     """
-    word, position = divmod(chunk, HALVES)
-    shift = CHUNK_BITS * (HALVES - 1 - position)
-    probe = f"(((q.a{word} >> {shift}) & 65535)::int # f.m)"
+    word = chunk_cover(chunk)[-1]
+    first, carried = _cover_distance_sql(chunk)
     exclude_sql = " AND t.media_id <> %(exclude)s" if exclude else ""
+    # The literals let the planner use the partial (checked-media) indexes.
     return (
-        f"SELECT q.qi, t.media_id, t.frame_index, t.variant, {_distance_sql(HALVES)} AS d "  # noqa: S608
-        f"FROM q CROSS JOIN f JOIN {table} t ON t.c{chunk} = {probe} "
-        f"WHERE t.quality >= %(min_quality)s{exclude_sql} "
-        # The literal lets the planner use the partial (checked-media) indexes.
-        f"AND t.frame_index < {REFERENCE_FRAME_BASE} "
-        f"AND {_distance_sql(2)} <= %(max_distance)s "
-        f"AND {_distance_sql(HALVES)} <= %(max_distance)s"
+        f"SELECT c.qi, t.media_id, t.frame_index, t.variant, {_distance_sql(range(HALVES))} AS d "  # noqa: S608
+        f"FROM (SELECT DISTINCT q.qi, s.c{chunk} AS v, s.{word} AS w FROM q CROSS JOIN f "
+        f"JOIN {table} s ON s.c{chunk} = (q.k{chunk} # f.m) "
+        f"WHERE s.frame_index < {REFERENCE_FRAME_BASE} "
+        f"AND {first} <= %(max_distance)s AND {carried} <= %(max_distance)s) c "
+        f"JOIN q ON q.qi = c.qi JOIN {table} t ON t.c{chunk} = c.v AND t.{word} = c.w "
+        f"WHERE t.frame_index < {REFERENCE_FRAME_BASE} AND t.quality >= %(min_quality)s"
+        f"{exclude_sql} AND {_distance_sql(range(HALVES))} <= %(max_distance)s"
     )
+
+
+def _query_cte(queries: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """``q``: one row per query hash, ``qi`` (its position), ``a0``..``a3`` (64-bit words) and
+    ``k0``..``k15`` (chunks as stored), from arrays passed as parameters."""
+    words = [_halves(v) for v in queries]
+    chunks = [value_chunks(v) for v in queries]
+    params: dict[str, Any] = {
+        **{f"a{k}": [w[k] for w in words] for k in range(HALVES)},
+        **{f"k{i}": [c[i] for c in chunks] for i in range(CHUNKS)},
+    }
+    names = [f"a{k}" for k in range(HALVES)] + [f"k{i}" for i in range(CHUNKS)]
+    arrays = [f"%(a{k})s::bigint[]" for k in range(HALVES)]
+    arrays += [f"%(k{i})s::smallint[]" for i in range(CHUNKS)]
+    columns = ", ".join(names)
+    sql = (
+        f"q AS MATERIALIZED (SELECT (i - 1)::int AS qi, {columns} "  # noqa: S608
+        f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS u({columns}, i))"
+    )
+    return sql, params
 
 
 def _pairs_postgres(
@@ -239,39 +295,55 @@ def _pairs_postgres(
     radius: int,
     min_quality: int,
 ) -> list[_Pair]:
-    """One statement: 16 index-only probe loops (one per chunk column), confirmed in SQL.
+    """One statement: 16 two-step probe loops (one per chunk column), confirmed in SQL.
 
-    ``q`` holds the query hashes as 64-bit words, ``f`` the flip masks within ``radius`` bits;
-    each branch joins every (query, mask) pair to its chunk index, so the planner sees small
-    inputs and picks parameterised index-only scans on the covering indexes of migration 0003.
-    ``UNION`` drops the duplicates of rows that share several chunks with a query.
+    ``q`` holds the query hashes, ``f`` the flip masks within ``radius`` bits (signed 16-bit,
+    like the stored chunks: XOR of sign-extended values is the sign-extended XOR); each branch
+    joins every (query, mask) pair to its chunk index, so the planner sees small inputs and
+    picks parameterised index-only scans on the narrow indexes of migration 0012. ``UNION``
+    drops the duplicates of rows that share several chunks with a query.
     """
     # Only constants and the model's own table name are ever interpolated into SQL here.
     table = connection.ops.quote_name(FrameHash._meta.db_table)
     exclude = exclude_media_id is not None
-    words = [_halves(q.value) for q in queries]
-    params: dict[str, Any] = {
-        **{f"a{k}": [w[k] for w in words] for k in range(HALVES)},
-        "masks": chunk_neighbours(0, radius),
-        "min_quality": min_quality,
-        "max_distance": max_distance,
-        "exclude": exclude_media_id,
-    }
-    columns = ", ".join(f"a{k}" for k in range(HALVES))
-    arrays = ", ".join(f"%(a{k})s::bigint[]" for k in range(HALVES))
+    q_sql, params = _query_cte([q.value for q in queries])
+    params.update(
+        masks=[signed16(m) for m in chunk_neighbours(0, radius)],
+        min_quality=min_quality,
+        max_distance=max_distance,
+        exclude=exclude_media_id,
+    )
     sql = (
-        f"WITH q AS MATERIALIZED (SELECT (i - 1)::int AS qi, {columns} "  # noqa: S608
-        f"FROM unnest({arrays}) WITH ORDINALITY AS u({columns}, i)), "
-        "f AS MATERIALIZED (SELECT m FROM unnest(%(masks)s::int[]) AS m) "
+        f"WITH {q_sql}, f AS MATERIALIZED (SELECT m FROM unnest(%(masks)s::smallint[]) AS m) "  # noqa: S608
         + " UNION ".join(_branch_sql(i, table, exclude) for i in range(CHUNKS))
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), server_cursor() as cursor:
         cursor.execute(_PLAN_SETTINGS_SQL)
-        saved = cursor.fetchone()[0::2]
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        current = cursor.fetchone()
+        assert current is not None  # one row: SELECT without FROM
+        saved = current[0::2]
+        rows = prepared_rows(cursor, sql, params)
         cursor.execute(_PLAN_RESTORE_SQL, saved)
-        return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in rows]
+    return [(int(q), int(m), int(f), str(v), int(d)) for q, m, f, v, d in rows]
+
+
+def prepared_rows(cursor: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` run as a server-side prepared statement on a psycopg ``cursor`` with
+    server-side binding (``server_cursor``). Django's own cursors bind on the client: every
+    call is planned anew (planning the 16-branch lookup costs about 5 ms of the server's CPU,
+    a fifth of the lookup) and quoting thousands of array elements into the text costs the
+    client more than the query (about 100 ms for the 1,500 seed hashes of a trace)."""
+    cursor.execute(sql, params, prepare=True)
+    return cursor.fetchall()
+
+
+def server_cursor() -> Any:
+    """A psycopg cursor with server-side binding on Django's PostgreSQL connection (inside the
+    caller's transaction, if any)."""
+    import psycopg  # the PostgreSQL driver, there only when PostgreSQL is
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def _matches(pairs: list[_Pair], queries: Sequence[_Query], limit: int) -> list[SimilarMatch]:

@@ -3,9 +3,12 @@
 1. **Seed.** Each query frame's whole-frame and corner-tile hashes (``SEED_VARIANTS``, quality
    at least ``MIN_QUALITY``) are looked up on an exact 32-bit chunk: the rows where some pair
    of adjacent 16-bit columns (``c0,c1``, ``c2,c3``, ...) equals the query's, confirmed
-   within ``MATCH_THRESHOLD`` bits. Two hashes within 7 bits always share such a chunk
-   (pigeonhole over 8 chunks); beyond that a shared chunk is likely but not certain, which is
-   enough: alignment needs a few frames, not all. With random hashes a probe draws
+   within ``MATCH_THRESHOLD`` bits. Only the stored variants that such a query hash would
+   match (``models.SEED_STORED``: whole frame, centre crop, corner tiles) are in the seed
+   indexes, 6 of a reference frame's 11 rows; verification compares all of them. Two hashes
+   within 7 bits always share such a chunk (pigeonhole over 8 chunks); beyond that a shared
+   chunk is likely but not certain, which is enough: alignment needs a few frames, not all.
+   With random hashes a probe draws
    ``rows / 2**32`` candidates, so the seed costs 8 index probes per query hash at any archive
    size (``benchmarks/bench_trace.py``), where the 16 x 17 probes of ``similarity`` draw 0.4 %
    of the table per query hash.
@@ -29,12 +32,26 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 
 from authcheck.detectors.near_duplicate import MIN_QUALITY
-from authcheck.models import REFERENCE_FRAME_BASE, FrameHash, ReferenceItem, ReferenceState
+from authcheck.models import (
+    REFERENCE_FRAME_BASE,
+    SEED_STORED,
+    FrameHash,
+    ReferenceItem,
+    ReferenceState,
+    words_hex,
+)
 from authcheck.pipeline import alignment
-from authcheck.similarity import HALVES, MATCH_THRESHOLD, _halves, hash_chunks
+from authcheck.similarity import (
+    HALVES,
+    MATCH_THRESHOLD,
+    _query_cte,
+    prepared_rows,
+    server_cursor,
+    value_chunks,
+)
 from authcheck.tiles import CELLS, CROP_VARIANT, FULL, TILE_VARIANTS, tile_cells
 
 MIN_TILES_MATCHED = 3
@@ -138,13 +155,15 @@ def seed_pairs(frames: Sequence[QueryFrame], exclude_media_id: int | None) -> li
 
 
 def _pair_chunks(value: int) -> list[tuple[int, int]]:
-    chunks = hash_chunks(f"{value:064x}")
+    chunks = value_chunks(value)
     return [(chunks[i], chunks[i + 1]) for i in range(0, len(chunks), PAIR_COLUMNS)]
 
 
 def _seed_generic(queries: Sequence[int], exclude: int | None) -> list[tuple[int, int, int, int]]:
     """The seed through the ORM, confirmed in Python (SQLite)."""
-    base = FrameHash.objects.filter(quality__gte=MIN_QUALITY, frame_index__gte=REFERENCE_FRAME_BASE)
+    base = FrameHash.objects.filter(
+        quality__gte=MIN_QUALITY, frame_index__gte=REFERENCE_FRAME_BASE, variant__in=SEED_STORED
+    )
     if exclude is not None:
         base = base.exclude(media_id=exclude)
     rows = []
@@ -152,9 +171,11 @@ def _seed_generic(queries: Sequence[int], exclude: int | None) -> list[tuple[int
         condition = Q()
         for k, (a, b) in enumerate(_pair_chunks(value)):
             condition |= Q(**{f"c{2 * k}": a, f"c{2 * k + 1}": b})
-        found = base.filter(condition).values_list("media_id", "frame_index", "hash")
-        for media_id, frame_index, stored in found:
-            distance = (value ^ int(stored, 16)).bit_count()
+        found = base.filter(condition).values_list(
+            "media_id", "frame_index", "h0", "h1", "h2", "h3"
+        )
+        for media_id, frame_index, *words in found:
+            distance = (value ^ int(words_hex(tuple(words)), 16)).bit_count()
             if distance <= MATCH_THRESHOLD:
                 rows.append((position, media_id, frame_index, distance))
     return rows
@@ -163,36 +184,26 @@ def _seed_generic(queries: Sequence[int], exclude: int | None) -> list[tuple[int
 def _seed_postgres(queries: Sequence[int], exclude: int | None) -> list[tuple[int, int, int, int]]:
     """One statement: 8 probes per query hash on the pair indexes, confirmed in SQL."""
     table = connection.ops.quote_name(FrameHash._meta.db_table)
-    words = [_halves(v) for v in queries]
-    params: dict[str, Any] = {
-        **{f"a{k}": [w[k] for w in words] for k in range(HALVES)},
-        "min_quality": MIN_QUALITY,
-        "max_distance": MATCH_THRESHOLD,
-        "exclude": exclude,
-    }
+    q_sql, params = _query_cte(queries)
+    params.update(min_quality=MIN_QUALITY, max_distance=MATCH_THRESHOLD, exclude=exclude)
     distance = " + ".join(f"bit_count((t.h{k} # q.a{k})::bit(64))" for k in range(HALVES))
     exclude_sql = " AND t.media_id <> %(exclude)s" if exclude is not None else ""
+    # The literals let the planner use the partial (reference, seed variants) pair indexes.
+    variants = ", ".join(f"'{v}'" for v in SEED_STORED)
     branches = []
     for pair in range(PAIRS):
-        word, half = divmod(pair, 2)
-        shift_a, shift_b = 48 - 32 * half, 32 - 32 * half
+        a, b = PAIR_COLUMNS * pair, PAIR_COLUMNS * pair + 1
         # Only constants and the model's table name are interpolated into this SQL.
         branches.append(
             f"SELECT q.qi, t.media_id, t.frame_index, {distance} AS d FROM q "  # noqa: S608
-            f"JOIN {table} t ON t.c{2 * pair} = ((q.a{word} >> {shift_a}) & 65535)::int "
-            f"AND t.c{2 * pair + 1} = ((q.a{word} >> {shift_b}) & 65535)::int "
-            f"WHERE t.frame_index >= {REFERENCE_FRAME_BASE} AND t.quality >= %(min_quality)s"
-            f"{exclude_sql} AND {distance} <= %(max_distance)s"
+            f"JOIN {table} t ON t.c{a} = q.k{a} AND t.c{b} = q.k{b} "
+            f"WHERE t.frame_index >= {REFERENCE_FRAME_BASE} AND t.variant IN ({variants}) "
+            f"AND t.quality >= %(min_quality)s{exclude_sql} AND {distance} <= %(max_distance)s"
         )
-    columns = ", ".join(f"a{k}" for k in range(HALVES))
-    arrays = ", ".join(f"%(a{k})s::bigint[]" for k in range(HALVES))
-    sql = (
-        f"WITH q AS MATERIALIZED (SELECT (i - 1)::int AS qi, {columns} "  # noqa: S608
-        f"FROM unnest({arrays}) WITH ORDINALITY AS u({columns}, i)) " + " UNION ".join(branches)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(int(q), int(m), int(f), int(d)) for q, m, f, d in cursor.fetchall()]
+    sql = f"WITH {q_sql} " + " UNION ".join(branches)
+    with server_cursor() as cursor:
+        rows = prepared_rows(cursor, sql, params)
+    return [(int(q), int(m), int(f), int(d)) for q, m, f, d in rows]
 
 
 def _stored_times(keys: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
@@ -233,12 +244,23 @@ class _FrameResult:
 
 
 def _stored_frames(item: ReferenceItem, start: float, end: float) -> list[_Stored]:
-    rows = FrameHash.objects.filter(
-        media_id=item.media_id, timestamp__gte=start, timestamp__lte=end
-    ).values_list("frame_index", "timestamp", "variant", "hash", "quality")
+    """Every stored variant of the item's frames in ``[start, end]``: the frame range from the
+    whole-frame rows (reference frame indexes grow with time), then those frames' rows."""
+    reference = FrameHash.objects.filter(
+        media_id=item.media_id, frame_index__gte=REFERENCE_FRAME_BASE
+    )
+    span = reference.filter(variant=FULL, timestamp__gte=start, timestamp__lte=end).aggregate(
+        first=Min("frame_index"), last=Max("frame_index")
+    )
+    if span["first"] is None:
+        return []
+    rows = reference.filter(frame_index__range=(span["first"], span["last"])).values_list(
+        "frame_index", "timestamp", "variant", "quality", "h0", "h1", "h2", "h3"
+    )
     frames: dict[int, _Stored] = {}
-    for index, timestamp, variant, text, quality in rows:
-        frames.setdefault(index, _Stored(timestamp, {})).hashes[variant] = (int(text, 16), quality)
+    for index, timestamp, variant, quality, *words in rows:
+        value = int(words_hex(tuple(words)), 16)
+        frames.setdefault(index, _Stored(timestamp, {})).hashes[variant] = (value, quality)
     return sorted(frames.values(), key=lambda s: s.timestamp)
 
 

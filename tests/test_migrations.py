@@ -59,3 +59,47 @@ def test_pending_signals_become_running_runs_and_finished_ones_get_a_done_run() 
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0012_stores_chunks_signed_drops_the_hex_copy_and_undoes_both() -> None:
+    before = [("authcheck", "0011_reference_archive")]
+    after = [("authcheck", "0012_framehash_compact")]
+    values = [(1 << 256) - 1, 0x8000 << 240, 0x1234_5678_9ABC_DEF0 << 64 | 0x7FFF, 0]
+    old = _migrate(before)
+    try:
+        media = old.get_model("authcheck", "Media").objects.create(
+            sha256="b" * 64, size=1, mime="video/mp4", kind="video", storage_name="y" * 32
+        )
+        frame_hash = old.get_model("authcheck", "FrameHash")
+        for index, value in enumerate(values):
+            text = f"{value:064x}"
+            words = [int(text[16 * k : 16 * k + 16], 16) for k in range(4)]
+            frame_hash.objects.create(
+                media=media, frame_index=index, variant="full", quality=90, hash=text,
+                **{f"h{k}": w - (1 << 64) if w >> 63 else w for k, w in enumerate(words)},
+                **{f"c{i}": int(text[4 * i : 4 * i + 4], 16) for i in range(16)},
+            )  # fmt: skip
+        new = _migrate(after)
+        rows = {r.frame_index: r for r in new.get_model("authcheck", "FrameHash").objects.all()}
+        for index, value in enumerate(values):
+            chunks = [getattr(rows[index], f"c{i}") for i in range(16)]
+            assert all(-32768 <= c <= 32767 for c in chunks)
+            assert [c % 65536 for c in chunks] == [
+                (value >> (240 - 16 * i)) & 0xFFFF for i in range(16)
+            ]
+        assert [getattr(rows[0], f"c{i}") for i in range(16)] == [-1] * 16
+        assert rows[1].c0 == -32768 and rows[2].c15 == 32767
+        back = _migrate(before)
+        restored = {
+            r.frame_index: r for r in back.get_model("authcheck", "FrameHash").objects.all()
+        }
+        for index, value in enumerate(values):
+            assert restored[index].hash == f"{value:064x}"
+            assert [getattr(restored[index], f"c{i}") for i in range(16)] == [
+                (value >> (240 - 16 * i)) & 0xFFFF for i in range(16)
+            ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -62,7 +62,12 @@ def test_storing_hashes_twice_stores_them_once() -> None:
     rows = FrameHash.objects.filter(media=media)
     assert rows.count() == 6
     row = rows.get(frame_index=2)
-    assert similarity.hash_chunks(row.hash) == tuple(getattr(row, f"c{i}") for i in range(16))
+    assert row.hash == entries[2]["hash"]  # the hex, rebuilt from h0..h3
+    # Chunks are stored as signed 16-bit integers with the same bits.
+    stored = tuple(getattr(row, f"c{i}") for i in range(16))
+    assert stored == similarity.stored_chunks(row.hash)
+    assert tuple(c % 65536 for c in stored) == similarity.hash_chunks(row.hash)
+    assert {getattr(rows.get(frame_index=5), f"c{i}") for i in range(16)} == {-1}
     # h0..h3 read back from the database hold the same 256 bits, most significant word first.
     for row in rows:
         words = [getattr(row, f"h{k}") % (1 << 64) for k in range(4)]
