@@ -372,14 +372,31 @@ def _moved_away(check_id: int) -> list[_Row]:
     """Events whose hashed body names ``check_id`` but whose column names another check (or none).
 
     The column is not hashed, so an event moved to another check would otherwise just vanish from
-    this check's list. Canonical bodies sort their keys, so the top-level ``check_id`` is always
-    followed by ``"data"``; a nested look-alike is dropped by the parse below. This is one
-    substring scan of the bodies (no index serves it), the price of catching a moved event here.
+    this check's list. On PostgreSQL and SQLite an expression index on the body's top-level
+    ``check_id`` (migration 0013) serves this; elsewhere it is a substring scan (canonical bodies
+    sort their keys, so the top-level ``check_id`` is followed by ``"data"``). Either way a nested
+    look-alike is dropped by the parse below.
     """
-    marker = f'"check_id":{check_id},"data":'
-    candidates = AuditEvent.objects.filter(body__contains=marker).exclude(check_id=check_id)
-    rows = [_Row._make(values) for values in candidates.values_list(*_ROW_FIELDS)]
+    rows = [_Row._make(values) for values in moved_away_events(check_id).values_list(*_ROW_FIELDS)]
     return [row for row in rows if _hashed_check_id(row.body) == check_id]
+
+
+def moved_away_events(check_id: int) -> QuerySet[AuditEvent]:
+    """The query behind ``_moved_away`` (index-served on PostgreSQL and SQLite)."""
+    events = AuditEvent.objects.exclude(check_id=check_id)
+    vendor = connections[router.db_for_read(AuditEvent)].vendor
+    if vendor == "postgresql":
+        events = events.extra(
+            where=["authcheck_audit_body_check(body) = %s"], params=[str(check_id)]
+        )
+    elif vendor == "sqlite":
+        events = events.extra(
+            where=["(CASE WHEN json_valid(body) THEN json_extract(body, '$.check_id') END) = %s"],
+            params=[check_id],
+        )
+    else:
+        events = events.filter(body__contains=f'"check_id":{check_id},"data":')
+    return events
 
 
 def _hashed_check_id(body: str) -> Any:

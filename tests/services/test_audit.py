@@ -32,6 +32,7 @@ from authcheck.services.audit import (
     audit_verify,
     canonical_json,
     event_hash,
+    moved_away_events,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -655,3 +656,18 @@ def test_a_nested_check_id_in_another_events_data_is_not_taken_for_a_moved_event
             data={"inner": {"check_id": 7, "data": 1}},
         )
     assert (audit_verify(check_id=7).ok, audit_verify(check_id=7).checked) == (True, 1)
+
+
+@pytest.mark.django_db
+def test_looking_for_events_moved_away_from_a_check_is_an_index_probe_not_a_scan() -> None:
+    """Without migration 0013's expression index every check page scanned every audit body."""
+    record(3, check_id=7)
+    query = moved_away_events(7)
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the plan show
+            plan = query.explain()
+    else:
+        plan = query.explain()
+    assert "authcheck_audit_body_check_idx" in plan
+    assert list(query) == []
