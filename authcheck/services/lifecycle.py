@@ -229,9 +229,9 @@ def check_attach_media(check: Check, media: Media, *, final_url: str) -> None:
 
 def stages_init(
     check: Check, names: Sequence[str], *, done: dict[str, tuple[datetime, datetime, str]]
-) -> None:
-    """Create a check's stage rows; ``done`` holds stages that already happened (name ->
-    started, finished, note), such as hashing an upload while it was stored."""
+) -> list[CheckStage]:
+    """Create a check's stage rows, returned in order; ``done`` holds stages that already
+    happened (name -> started, finished, note), such as hashing an upload while it was stored."""
     rows = []
     for position, name in enumerate(names):
         row = CheckStage(check_ref=check, name=name, position=position)
@@ -240,7 +240,7 @@ def stages_init(
             row.state = StageState.DONE
             row.duration_ms = (row.finished_at - row.started_at).total_seconds() * 1000
         rows.append(row)
-    CheckStage.objects.bulk_create(rows)
+    return CheckStage.objects.bulk_create(rows)
 
 
 def stage_start(check: Check, name: str) -> None:
