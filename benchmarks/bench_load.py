@@ -1,6 +1,6 @@
 """Sustained intake through gunicorn, PostgreSQL, Redis and Celery workers (issue 11).
 
-    .venv/bin/python benchmarks/bench_load.py            # 10, 50, 100, 200 offered/s, 60 s each
+    .venv/bin/python benchmarks/bench_load.py     # 100 offered/s for 60 s; 10, 50, 200 for 15 s
     .venv/bin/python benchmarks/bench_load.py -q         # quick: 10, 50, 100 /s, 5 s each
 
 Everything runs on 127.0.0.1 and is started and stopped here: gunicorn with
@@ -100,6 +100,23 @@ class Services:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU of process ``root`` and its live descendants (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        # utime, stime, and cutime, cstime: pool children that exited (recycled) count too.
+        total += sum(int(f) for f in fields[11:15]) / ticks
+        todo += [int(c) for c in children]
+    return total
 
 
 def _database_urls() -> tuple[str, str]:
@@ -260,6 +277,8 @@ class Step:
     ids: list[int] = field(default_factory=list)
     known_answers: int = 0
     elapsed: float = 0.0
+    web_cpu: float = 0.0  # seconds of CPU the gunicorn workers spent during the step
+    worker_cpu: float = 0.0  # seconds the Celery workers spent during the step and its drain
 
     @property
     def accepted(self) -> int:
@@ -405,7 +424,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-q", "--quick", action="store_true", help="10, 50, 100 /s for 5 s each")
     parser.add_argument("--rates", default="10,50,100,200", help="offered rates, per second")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds per rate")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds at 100/s")
+    parser.add_argument(
+        "--curve-duration", type=float, default=15.0, help="seconds at the other rates"
+    )
     parser.add_argument("--new", type=float, default=0.02, help="share of never-seen media")
     parser.add_argument("--upload", type=float, default=0.25, help="share sent as uploads")
     parser.add_argument("--web-workers", default="2", help="gunicorn processes")
@@ -418,6 +440,7 @@ def main() -> None:
     args = parser.parse_args()
     rates = [10, 50, 100] if args.quick else [int(r) for r in args.rates.split(",")]
     duration = 5.0 if args.quick else args.duration
+    curve = 5.0 if args.quick else args.curve_duration
 
     maintenance, db_url = _database_urls()
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
@@ -477,10 +500,17 @@ def main() -> None:
         celery = [py, "-m", "celery", "-A", "authcheck", "worker", "-l", "WARNING"]
         quiet = ["--without-mingle", "--without-gossip", "-c", args.worker_concurrency]
         nice = ["nice", "-n", args.worker_nice]
-        for name, queues in (("checks", "checks,notifications"), ("detectors", "checks-detectors")):
+        queues = (("checks", "checks,notifications"), ("detectors", "checks-detectors"))
+        workers = [
             services.start(
-                f"celery-{name}", [*nice, *celery, "-Q", queues, "-n", f"{name}@%h", *quiet], env
+                f"celery-{name}", [*nice, *celery, "-Q", names, "-n", f"{name}@%h", *quiet], env
             )
+            for name, names in queues
+        ]
+
+        def cpu() -> tuple[float, float]:
+            return _cpu_seconds(web.pid), sum(_cpu_seconds(w.pid) for w in workers)
+
         _wait_port(media_port, media)
         _wait_port(web_port, web)
 
@@ -493,21 +523,33 @@ def main() -> None:
             raise SystemExit(f"warm-up: {left} pool checks did not finish; see {work}/logs")
         print(
             f"{'offered/s':>9} {'sent':>6} {'accepted':>8} {'acc/s':>7} {'p50 ms':>8} "
-            f"{'p99 ms':>8} {'known':>6} {'drain s':>8}  other answers"
+            f"{'p99 ms':>8} {'known':>6} {'drain s':>8} {'web cpu':>8} {'wrk cpu':>8}"
+            "  other answers"
         )
         steps, all_ids = [], list(warm)
         for rate in rates:
-            step = asyncio.run(load.step(rate, duration, new_dir, args.timeout))
+            web_before, workers_before = cpu()
+            seconds = duration if rate == TARGET_RATE else curve
+            step = asyncio.run(load.step(rate, seconds, new_dir, args.timeout))
+            step.web_cpu = cpu()[0] - web_before
             left, waited = _drain(step.ids, args.drain)
+            step.worker_cpu = cpu()[1] - workers_before
             steps.append(step)
             all_ids += step.ids
             others = {k: v for k, v in step.statuses.items() if k not in ("200", "202")}
             print(
                 f"{rate:>9} {step.offered:>6} {step.accepted:>8} "
-                f"{step.accepted / duration:>7.1f} {step.p(0.5):>8.1f} {step.p(0.99):>8.1f} "
-                f"{step.known_answers:>6} {waited:>8.1f}  {others or ''}",
+                f"{step.accepted / seconds:>7.1f} {step.p(0.5):>8.1f} {step.p(0.99):>8.1f} "
+                f"{step.known_answers:>6} {waited:>8.1f} "
+                f"{_per(step.web_cpu, step.accepted):>8} {_per(step.worker_cpu, step.accepted):>8}"
+                f"  {others or ''}",
                 flush=True,
             )
+        print(
+            "web cpu / wrk cpu: CPU milliseconds per accepted check spent by the gunicorn "
+            "workers during the step, and by the Celery workers until the step drained "
+            f"(machine load now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         problems = _verify(all_ids, users)
         for problem in problems:
             print(f"PROBLEM: {problem}")
@@ -545,6 +587,10 @@ def main() -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
     raise SystemExit(0 if ok else 1)
+
+
+def _per(seconds: float, count: int) -> str:
+    return f"{seconds * 1000 / count:.1f}" if count else "-"
 
 
 async def _warm(load: Load) -> list[int]:
