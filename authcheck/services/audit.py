@@ -225,7 +225,7 @@ def audit_batch(using: str | None = None) -> Iterator[None]:
         recorded = _batch.pending[alias]
     finally:
         _batch.pending = pending
-    alive = {id(func) for _, func, _ in connection.run_on_commit}
+    alive = {id(entry[1]) for entry in connection.run_on_commit}  # (savepoints, func, robust)
     events = [p.event for p in recorded if id(p) in alive]
     if events:
         _insert_chained_by_trigger(events, alias)

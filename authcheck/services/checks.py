@@ -198,10 +198,11 @@ def _created(
     check = Check.objects.select_related("submitter").get(pk=check_id)
     if media is not None:
         check.media = media
-    cache = {"verdicts": [answer] if answer is not None else []}
+    cache: dict[str, list[Any]] = {"verdicts": [answer] if answer is not None else []}
     if answer is None:
         cache["stages"] = rows
-    check._prefetched_objects_cache = cache
+    # What prefetch_related would have stored: the presenter reads these without a query.
+    check._prefetched_objects_cache = cache  # type: ignore[attr-defined]
     return check
 
 
