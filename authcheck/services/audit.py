@@ -16,17 +16,14 @@ import json
 import logging
 import math
 import os
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
@@ -184,53 +181,6 @@ def actor_of(user: User | None) -> str:
     return f"user:{user.username}" if user else "system"
 
 
-_batch = threading.local()
-
-
-class _Pending:
-    """An event recorded in an ``audit_batch``, not written yet. Registered as a (no-op)
-    on-commit callback: Django drops it when a savepoint around its recording rolls back, which
-    is how the batch knows to leave that event out."""
-
-    def __init__(self, event: AuditEvent) -> None:
-        self.event = event
-
-    def __call__(self) -> None:
-        return None
-
-
-@contextmanager
-def audit_batch(using: str | None = None) -> Iterator[None]:
-    """Write the events recorded in this block together when it ends (still inside the caller's
-    transaction), in the order they were recorded.
-
-    On PostgreSQL the chain trigger takes a transaction-wide lock at the first audit insert and
-    holds it until commit, so every writer of the audit table waits for it: an event written
-    early in a long transaction makes the whole transaction a global critical section. Batched,
-    the lock is taken at the end of the block and held only for what follows (the commit).
-    Events recorded under a savepoint that rolled back are dropped, as an insert would have been.
-    Nested batches join the outer one. Elsewhere (SQLite serialises writers anyway) a no-op.
-    """
-    alias = using or router.db_for_write(AuditEvent)
-    connection = connections[alias]
-    pending: dict[str, list[_Pending]] = getattr(_batch, "pending", None) or {}
-    if connection.vendor != "postgresql" or alias in pending:
-        yield
-        return
-    if not connection.in_atomic_block:
-        raise AuditError("audit_batch must run inside transaction.atomic()", code="audit_no_tx")
-    _batch.pending = {**pending, alias: []}
-    try:
-        yield
-        recorded = _batch.pending[alias]
-    finally:
-        _batch.pending = pending
-    alive = {id(entry[1]) for entry in connection.run_on_commit}  # (savepoints, func, robust)
-    events = [p.event for p in recorded if id(p) in alive]
-    if events:
-        _insert_chained_by_trigger(events, alias)
-
-
 def audit_record(
     *,
     actor: str,
@@ -251,16 +201,9 @@ def audit_record(
     now = timezone.now()
     body = canonical_json({**columns, "check_id": check_id, "data": data or {}, "at": now})
     event = AuditEvent(check_id=check_id, body=body, created_at=now, **columns)
-    if connection.vendor != "postgresql":
-        return _insert_chained_here(event, alias)
-    batch = (getattr(_batch, "pending", None) or {}).get(alias)
-    if batch is not None:
-        pending = _Pending(event)
-        transaction.on_commit(pending, using=alias)
-        batch.append(pending)
-        return event  # seq and hash are assigned when the batch is written
-    _insert_chained_by_trigger([event], alias)
-    return event
+    if connection.vendor == "postgresql":
+        return _insert_chained_by_trigger(event, alias)
+    return _insert_chained_here(event, alias)
 
 
 def _columns(**values: str | int) -> dict[str, str]:
@@ -272,14 +215,13 @@ def _columns(**values: str | int) -> dict[str, str]:
     return columns
 
 
-def _insert_chained_by_trigger(events: list[AuditEvent], alias: str) -> None:
-    """Insert with placeholders, in order, in one statement; the trigger assigns
-    seq/prev_hash/hash under its lock row by row, and ``RETURNING`` reads them back in the same
-    round trip."""
+def _insert_chained_by_trigger(event: AuditEvent, alias: str) -> AuditEvent:
+    """Insert with placeholders; the trigger assigns seq/prev_hash/hash under its lock, and
+    ``RETURNING`` reads them back in the same round trip (no second SELECT per event)."""
+    event.seq, event.prev_hash, event.hash = 0, "", ""
     connection = connections[alias]
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
-    row = f"({', '.join(['%s'] * len(fields))})"
     # Identifiers come from the model's metadata; every value is a parameter.
     returning = ", ".join(quote(c) for c in ("id", "seq", "prev_hash", "hash"))
     sql = " ".join(
@@ -287,27 +229,20 @@ def _insert_chained_by_trigger(events: list[AuditEvent], alias: str) -> None:
             "INSERT INTO",
             quote(AuditEvent._meta.db_table),
             f"({', '.join(quote(f.column) for f in fields)})",
-            f"VALUES {', '.join([row] * len(events))}",
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
             "RETURNING",
             returning,
         ]
     )
-    params = []
-    for event in events:
-        event.seq, event.prev_hash, event.hash = 0, "", ""
-        params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        # PostgreSQL returns the rows of a multi-row VALUES insert in order; seq says so too.
-        rows = sorted(cursor.fetchall(), key=lambda r: r[1])
-    for event, (pk, seq, prev_hash, hash_) in zip(events, rows, strict=True):
-        event.pk, event.seq, event.prev_hash, event.hash = pk, seq, prev_hash, hash_
-        event._state.adding, event._state.db = False, alias
-        # Proves the trigger ran and agrees with event_hash (a missing migration fails loudly).
-        if event.hash != event_hash(event.prev_hash, event.seq, event.body):
-            raise AuditError(
-                "the audit chain trigger is missing or disagrees", code="audit_trigger"
-            )
+        event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding, event._state.db = False, alias
+    # Proves the trigger ran and agrees with event_hash (a missing migration fails loudly here).
+    if event.hash != event_hash(event.prev_hash, event.seq, event.body):
+        raise AuditError("the audit chain trigger is missing or disagrees", code="audit_trigger")
+    return event
 
 
 def _insert_chained_here(event: AuditEvent, alias: str) -> AuditEvent:

@@ -34,7 +34,7 @@ from authcheck.models import (
 from authcheck.pipeline import hashing
 from authcheck.pipeline.fetch import validate_url
 from authcheck.services import processing
-from authcheck.services.audit import actor_of, audit_batch, audit_record
+from authcheck.services.audit import actor_of, audit_record
 from authcheck.services.dispatch import check_enqueue_on_commit
 from authcheck.services.evidence import Prepared, evidence_hashes, evidence_store
 from authcheck.services.lifecycle import (
@@ -161,31 +161,29 @@ def check_create(
         # Never answered at once: stamped here rather than by a second UPDATE when queued.
         fields["last_enqueued_at"] = timezone.now()
     with transaction.atomic():
-        # Audit events are written last: the chain lock is then held only for the commit.
-        with audit_batch():
-            check = Check.objects.create(**fields)
-            rows = stages_init(check, stages, done=done)
-            audit_record(
-                actor=actor_of(user),
-                action="check.created",
-                object_type="check",
-                object_id=check.pk,
-                check_id=check.pk,
-                data={
-                    "source_type": check.source_type,
-                    "client": check.client,
-                    "source_url": check.source_url,
-                    "media": media.sha256 if media else None,
-                    **_extension_fields(check),
-                },
-            )
-            if media is not None:
-                media_attached_record(check, media)
-            answer = processing.answer_from_known(check, media) if media is not None else None
-            known = answer is not None
-            if not known and enqueue:
-                _pending_cap_enforce(user, check)
-                check_enqueue_on_commit(check.pk, stamped="last_enqueued_at" in fields)
+        check = Check.objects.create(**fields)
+        rows = stages_init(check, stages, done=done)
+        audit_record(
+            actor=actor_of(user),
+            action="check.created",
+            object_type="check",
+            object_id=check.pk,
+            check_id=check.pk,
+            data={
+                "source_type": check.source_type,
+                "client": check.client,
+                "source_url": check.source_url,
+                "media": media.sha256 if media else None,
+                **_extension_fields(check),
+            },
+        )
+        if media is not None:
+            media_attached_record(check, media)
+        answer = processing.answer_from_known(check, media) if media is not None else None
+        known = answer is not None
+        if not known and enqueue:
+            _pending_cap_enforce(user, check)
+            check_enqueue_on_commit(check.pk, stamped="last_enqueued_at" in fields)
     return Submission(check=_created(check.pk, media, answer, rows), known=known)
 
 

@@ -37,7 +37,7 @@ from authcheck.models import (
     WebhookEvent,
 )
 from authcheck.pipeline.verdict import Decision
-from authcheck.services.audit import audit_batch, audit_record, verdict_digest
+from authcheck.services.audit import audit_record, verdict_digest
 from authcheck.services.webhooks import event_emit
 from authcheck.telemetry import stage_report
 
@@ -397,7 +397,7 @@ def verdict_issue(
     status = CheckStatus.FAILED if failed else CheckStatus.DONE
     code, message = (decision.rule.removeprefix("error."), decision.summary) if failed else ("", "")
     try:
-        with transaction.atomic(), audit_batch():
+        with transaction.atomic():
             closed = Check.objects.filter(pk=check.pk, status=from_status).update(
                 status=status,
                 finished_at=timezone.now(),
