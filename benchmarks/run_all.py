@@ -4,7 +4,8 @@
 
 Each script prints its own baseline, measurement and ratio; this runner only sequences them and
 collects exit codes. ``--quick`` passes smaller repeat counts where a script accepts them.
-PostgreSQL-only benchmarks (the near-duplicate index) skip themselves without DATABASE_URL.
+PostgreSQL-only benchmarks (the near-duplicate index) skip themselves without DATABASE_URL;
+the load benchmark needs PostgreSQL and Redis (default: database ``h5``, Redis db 5).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SCRIPTS = (
     ("bench_similar.py", []),
     ("bench_dashboard.py", ["--repeat", "20"]),
     ("bench_trace.py", ["--hours", "100", "--sample", "5000"]),  # 1,000 h needs ~70 GB of disk
+    ("bench_load.py", ["-q"]),  # its own gunicorn, Celery workers and media server, 127.0.0.1 only
 )
 
 

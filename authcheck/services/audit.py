@@ -217,10 +217,29 @@ def _columns(**values: str | int) -> dict[str, str]:
 
 
 def _insert_chained_by_trigger(event: AuditEvent, alias: str) -> AuditEvent:
-    """Insert with placeholders; the trigger assigns seq/prev_hash/hash under its lock."""
+    """Insert with placeholders; the trigger assigns seq/prev_hash/hash under its lock, and
+    ``RETURNING`` reads them back in the same round trip (no second SELECT per event)."""
     event.seq, event.prev_hash, event.hash = 0, "", ""
-    event.save(force_insert=True, using=alias)
-    event.refresh_from_db(using=alias, fields=["seq", "prev_hash", "hash"])
+    connection = connections[alias]
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Identifiers come from the model's metadata; every value is a parameter.
+    returning = ", ".join(quote(c) for c in ("id", "seq", "prev_hash", "hash"))
+    sql = " ".join(
+        [
+            "INSERT INTO",
+            quote(AuditEvent._meta.db_table),
+            f"({', '.join(quote(f.column) for f in fields)})",
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            "RETURNING",
+            returning,
+        ]
+    )
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding, event._state.db = False, alias
     # Proves the trigger ran and agrees with event_hash (a missing migration fails loudly here).
     if event.hash != event_hash(event.prev_hash, event.seq, event.body):
         raise AuditError("the audit chain trigger is missing or disagrees", code="audit_trigger")

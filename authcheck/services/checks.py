@@ -20,7 +20,17 @@ from django.utils import timezone
 from authcheck.errors import AuthcheckError
 from authcheck.jsonsafe import clean_text
 from authcheck.limits import fetch_policy
-from authcheck.models import Check, CheckClient, CheckElement, CheckStatus, Media, SourceType, User
+from authcheck.models import (
+    Check,
+    CheckClient,
+    CheckElement,
+    CheckStage,
+    CheckStatus,
+    Media,
+    SourceType,
+    User,
+    Verdict,
+)
 from authcheck.pipeline import hashing
 from authcheck.pipeline.fetch import validate_url
 from authcheck.services import processing
@@ -72,12 +82,20 @@ def _store_upload(fileobj: IO[bytes], user: User, *, capped: bool) -> Media:
     stored = upload_to_temp(fileobj)
     try:
         sniffed = hashing.sniff(stored.path)
-        if capped and not Media.objects.filter(sha256=stored.sha256).exists():
+        existing = Media.objects.filter(sha256=stored.sha256).first()
+        if capped and existing is None:
             _pending_cap_enforce(user, None)
     except AuthcheckError:
         stored.path.unlink(missing_ok=True)
         raise
-    return media_adopt(stored.path, sha256=stored.sha256, size=stored.size, sniffed=sniffed)
+    return media_adopt(
+        stored.path,
+        sha256=stored.sha256,
+        size=stored.size,
+        sniffed=sniffed,
+        existing=existing,
+        looked_up=True,
+    )
 
 
 def check_create(
@@ -139,9 +157,12 @@ def check_create(
             original_filename=clean_text(Path(filename).name, 255),
         )
         stages = FILE_STAGES
+    if media is None and enqueue:
+        # Never answered at once: stamped here rather than by a second UPDATE when queued.
+        fields["last_enqueued_at"] = timezone.now()
     with transaction.atomic():
         check = Check.objects.create(**fields)
-        stages_init(check, stages, done=done)
+        rows = stages_init(check, stages, done=done)
         audit_record(
             actor=actor_of(user),
             action="check.created",
@@ -158,12 +179,29 @@ def check_create(
         )
         if media is not None:
             media_attached_record(check, media)
-        known = media is not None and processing.answer_from_known(check, media)
+        answer = processing.answer_from_known(check, media) if media is not None else None
+        known = answer is not None
         if not known and enqueue:
             _pending_cap_enforce(user, check)
-            check_enqueue_on_commit(check.pk)
-    check = Check.objects.select_related("media", "submitter").get(pk=check.pk)
-    return Submission(check=check, known=known)
+            check_enqueue_on_commit(check.pk, stamped="last_enqueued_at" in fields)
+    return Submission(check=_created(check.pk, media, answer, rows), known=known)
+
+
+def _created(
+    check_id: int, media: Media | None, answer: Verdict | None, rows: list[CheckStage]
+) -> Check:
+    """The committed check, read once, with what the presenter shows already in hand: its only
+    verdict (the one answered at once, or none), the evidence answer_from_known loaded into
+    ``media``, and the stage rows when nothing changed them since they were created."""
+    check = Check.objects.select_related("submitter").get(pk=check_id)
+    if media is not None:
+        check.media = media
+    cache: dict[str, list[Any]] = {"verdicts": [answer] if answer is not None else []}
+    if answer is None:
+        cache["stages"] = rows
+    # What prefetch_related would have stored: the presenter reads these without a query.
+    check._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+    return check
 
 
 def _extension_fields(check: Check) -> dict[str, Any]:

@@ -61,7 +61,9 @@ def enqueue_check(check_id: int) -> None:
         log.exception("could not publish check %s; the sweeper will re-enqueue it", check_id)
 
 
-def check_enqueue_on_commit(check_id: int) -> None:
-    """Queue processing once the surrounding transaction commits (never before)."""
-    Check.objects.filter(pk=check_id).update(last_enqueued_at=timezone.now())
+def check_enqueue_on_commit(check_id: int, *, stamped: bool = False) -> None:
+    """Queue processing once the surrounding transaction commits (never before). ``stamped``:
+    the caller already set ``last_enqueued_at`` in this transaction (a new check)."""
+    if not stamped:
+        Check.objects.filter(pk=check_id).update(last_enqueued_at=timezone.now())
     transaction.on_commit(lambda: enqueue_check(check_id))

@@ -229,9 +229,9 @@ def check_attach_media(check: Check, media: Media, *, final_url: str) -> None:
 
 def stages_init(
     check: Check, names: Sequence[str], *, done: dict[str, tuple[datetime, datetime, str]]
-) -> None:
-    """Create a check's stage rows; ``done`` holds stages that already happened (name ->
-    started, finished, note), such as hashing an upload while it was stored."""
+) -> list[CheckStage]:
+    """Create a check's stage rows, returned in order; ``done`` holds stages that already
+    happened (name -> started, finished, note), such as hashing an upload while it was stored."""
     rows = []
     for position, name in enumerate(names):
         row = CheckStage(check_ref=check, name=name, position=position)
@@ -240,29 +240,45 @@ def stages_init(
             row.state = StageState.DONE
             row.duration_ms = (row.finished_at - row.started_at).total_seconds() * 1000
         rows.append(row)
-    CheckStage.objects.bulk_create(rows)
+    return CheckStage.objects.bulk_create(rows)
 
 
-def stage_start(check: Check, name: str) -> None:
-    """Mark a stage running from now."""
+def stage_start(check: Check, name: str) -> datetime:
+    """Mark a stage running from now; returns that start (as stored)."""
+    started = timezone.now()
     CheckStage.objects.filter(check_ref=check, name=name).update(
         state=StageState.RUNNING,
-        started_at=timezone.now(),
+        started_at=started,
         finished_at=None,
         duration_ms=None,
         error="",
     )
+    return started
 
 
-def stage_end(check: Check, name: str, state: str = StageState.DONE, error: str = "") -> None:
+def stage_end(
+    check: Check,
+    name: str,
+    state: str = StageState.DONE,
+    error: str = "",
+    *,
+    started: datetime | None = None,
+) -> None:
     """Close a running stage; its duration is its own finish minus its own start. A stage that
-    is not running (closed already by a concurrent collector) is left alone."""
-    row = CheckStage.objects.filter(check_ref=check, name=name, state=StageState.RUNNING).first()
-    if row is None:
-        return
+    is not running (closed already by a concurrent collector) is left alone. ``started``: the
+    start this process stored (``stage_start``), which saves reading it back; the update only
+    applies while the row still has that start, so a restarted stage is never closed by it."""
+    running = CheckStage.objects.filter(check_ref=check, name=name, state=StageState.RUNNING)
+    if started is None:
+        row = running.first()
+        if row is None:
+            return
+        running, started = running.filter(pk=row.pk), row.started_at
+    else:
+        running = running.filter(started_at=started)
     finished = timezone.now()
-    seconds = (finished - (row.started_at or finished)).total_seconds()
-    closed = CheckStage.objects.filter(pk=row.pk, state=StageState.RUNNING).update(
+    seconds = (finished - (started or finished)).total_seconds()
+    closed = running.update(
         state=state, finished_at=finished, duration_ms=seconds * 1000, error=error[:1000]
     )
     if closed:
@@ -273,14 +289,14 @@ def stage_end(check: Check, name: str, state: str = StageState.DONE, error: str 
 def stage(check: Check, name: str, *, close: bool = True) -> Iterator[None]:
     """Record a stage's start and, unless ``close`` is false (a fan-out that ends elsewhere in
     the same stage's code), its end; a failure closes it as failed with the reason."""
-    stage_start(check, name)
+    started = stage_start(check, name)
     try:
         yield
     except BaseException as exc:
-        stage_end(check, name, StageState.FAILED, _stage_reason(exc))
+        stage_end(check, name, StageState.FAILED, _stage_reason(exc), started=started)
         raise
     if close:
-        stage_end(check, name)
+        stage_end(check, name, started=started)
 
 
 def _stage_reason(exc: BaseException) -> str:

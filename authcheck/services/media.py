@@ -52,12 +52,23 @@ def upload_to_temp(fileobj: IO[bytes]) -> Stored:
     )
 
 
-def media_adopt(tmp_path: Path, *, sha256: str, size: int, sniffed: Sniffed) -> Media:
+def media_adopt(
+    tmp_path: Path,
+    *,
+    sha256: str,
+    size: int,
+    sniffed: Sniffed,
+    existing: Media | None = None,
+    looked_up: bool = False,
+) -> Media:
     """Turn a hashed temporary file into stored Media; known bytes keep their existing row.
 
     The temporary file is moved into storage (a rename) or deleted when the bytes were known.
+    ``looked_up``: the caller already read the row for ``sha256`` (``existing``, or None when
+    there was none), so it is not read again.
     """
-    existing = Media.objects.filter(sha256=sha256).first()
+    if not looked_up:
+        existing = Media.objects.filter(sha256=sha256).first()
     if existing and existing.purged_at is not None:
         return _media_restore(existing, tmp_path)
     if existing:

@@ -17,11 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 
 import authcheck
 from authcheck.errors import AuthcheckError, FetchError, MediaError, TransientFetchError
 from authcheck.limits import fetch_policy, ffmpeg_limits
-from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal
+from authcheck.models import Check, CheckStatus, Media, ProvenanceReport, Signal, Verdict
 from authcheck.pipeline import fetch as fetch_stage
 from authcheck.pipeline import hashing, probe, provenance
 from authcheck.pipeline import resolve as resolve_stage
@@ -326,15 +327,18 @@ def _facts(signals: tuple[Signal, ...]) -> list[SignalFacts]:
 # --- answering at once, and failing ----------------------------------------------------------
 
 
-def answer_from_known(check: Check, media: Media) -> bool:
-    """Answer a new check at once when its media was already examined with current versions."""
+def answer_from_known(check: Check, media: Media) -> Verdict | None:
+    """Answer a new check at once when its media was already examined with current versions;
+    returns the verdict issued, or None. ``media`` keeps its reports and signals prefetched,
+    so showing the answer reads them no second time."""
     trust = trust_config_current()
     versions = versions_current(trust.version)
     if media.probe is None or detection.detectors_pending(media):
-        return False
+        return None
+    prefetch_related_objects([media], "provenance_reports", "signals")
     report, signals = _evidence(media, versions)
     if report is None:
-        return False
+        return None
     lifecycle.stage_skip_pending(check, "known media: answered from stored results")
     similar = similarity_record(check, media, signals)
     traced = trace_known(media)  # sampling again would break the at-once answer
@@ -349,7 +353,7 @@ def answer_from_known(check: Check, media: Media) -> bool:
         report=report,
         signals=signals,
     )
-    return issued is not None
+    return issued
 
 
 def _traced(decision: Decision, traced: list[dict[str, Any]]) -> Decision:
