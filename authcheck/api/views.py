@@ -124,20 +124,24 @@ class CheckPagination(LimitOffsetPagination):
         return parameters
 
 
-class ListSchema(AutoSchema):
+class RequiredBodySchema(AutoSchema):
+    """A POST whose every form needs a body: spectacular cannot tell from a oneOf or from a
+    binary media type (POST /checks, POST /verify)."""
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        body = super()._get_request_body(direction)
+        if body and self.method == "POST":
+            body["required"] = True
+        return body
+
+
+class ListSchema(RequiredBodySchema):
     """GET is the list; spectacular's guess picks the problem response (its keys are tuples)."""
 
     def _is_list_view(self, serializer: Any = None) -> bool:
         if self.method != "GET":
             return False
         return serializer is None or isinstance(serializer, dict) or is_list_serializer(serializer)
-
-    def _get_request_body(self, direction: str = "request") -> Any:
-        # Every form of POST /checks needs a body; spectacular cannot tell from a oneOf.
-        body = super()._get_request_body(direction)
-        if body and self.method == "POST":
-            body["required"] = True
-        return body
 
 
 class ApiView(GenericAPIView):
@@ -458,6 +462,7 @@ class VerifyView(ApiView):
     permission_classes = [HasAnyRole]
     parser_classes = [MultiPartParser]
     throttle_scope = "submit"
+    schema = RequiredBodySchema()
 
     @extend_schema(
         operation_id="verify_create",

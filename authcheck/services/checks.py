@@ -192,7 +192,9 @@ def _created(
 ) -> Check:
     """The committed check, read once, with what the presenter shows already in hand: its only
     verdict (the one answered at once, or none), the evidence answer_from_known loaded into
-    ``media``, and the stage rows when nothing changed them since they were created."""
+    ``media``, and the stage rows when nothing changed them since they were created. It is a
+    snapshot of the check as created, for the answer: a caller that processes it afterwards
+    reads the check again (the primed caches would show the state at creation)."""
     check = Check.objects.select_related("submitter").get(pk=check_id)
     if media is not None:
         check.media = media

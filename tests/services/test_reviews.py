@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from authcheck.errors import AuthcheckError
-from authcheck.models import AuditEvent, Role, User, Verdict
+from authcheck.models import AuditEvent, Check, Role, User, Verdict
 from authcheck.selectors import verdict_current, with_current_label
 from authcheck.services import checks, processing
 from authcheck.services.reviews import review_record
@@ -24,7 +24,9 @@ def done_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore
     data = make_image(tmp_path / "x.jpg").read_bytes()
     check = checks.check_create(user=user, upload=io.BytesIO(data), filename="x.jpg").check
     processing.check_process(check.pk)
-    return check
+    # check_create answers a snapshot of the check as created (its verdicts and stages primed
+    # for the presenter); after processing, read it again.
+    return Check.objects.get(pk=check.pk)
 
 
 @pytest.fixture
