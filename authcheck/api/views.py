@@ -452,7 +452,10 @@ def is_raw_body(content_type: str) -> bool:
 
 def _raw_body_name(request: Request) -> str:
     """The file name from ``Content-Disposition: attachment; filename=...``, if sent."""
-    _, params = parse_header_parameters(request.headers.get("Content-Disposition", ""))
+    try:
+        _, params = parse_header_parameters(request.headers.get("Content-Disposition", ""))
+    except ValueError:  # e.g. an RFC 2231 parameter in an unknown encoding: no name, not a 500
+        return "upload"
     return str(params.get("filename") or "upload")
 
 

@@ -47,7 +47,7 @@ def _signals_with_plots(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _detail_context(request: HttpRequest, check: Check) -> dict[str, Any]:
     user = _user(request)
-    data = presenters.check_to_dict(check)
+    data = presenters.check_to_dict(check, viewer=user)
     history = selectors.verdicts_of(check)
     chain = audit_verify(check_id=check.pk)
     workflow = getattr(check, "workflow", None) if hasattr(check, "workflow") else None
@@ -114,8 +114,10 @@ def report_view(request: HttpRequest, check_id: int) -> HttpResponse:
 @require_GET
 def export_json_view(request: HttpRequest, check_id: int) -> JsonResponse:
     """The API's check JSON plus every review, the comments and the audit events with the chain."""
-    check = visible_check(_user(request), check_id)
-    data = presenters.check_to_dict(check)
+    user = _user(request)
+    check = visible_check(user, check_id)
+    # As the API shows it to this user: similar media on checks they may not see anonymised.
+    data = presenters.check_to_dict(check, viewer=user)
     chain = audit_verify(check_id=check.pk)
     data["reviews"] = [
         presenters.verdict_to_dict(v) for v in selectors.verdicts_of(check) if v.author_id

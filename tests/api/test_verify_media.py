@@ -159,6 +159,23 @@ def test_the_declared_type_of_a_raw_body_is_never_trusted(jo, trusted_ca, tmp_pa
     assert html["state"] == "unsupported" and html["error"]["code"] == "unsupported_media"
 
 
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        "attachment; filename*=foo''x",
+        "attachment; filename*=utf-8''%ff%fe",
+        'attachment; filename="',
+    ],
+)
+def test_a_malformed_content_disposition_names_the_file_upload_and_is_no_500(
+    jo, trusted_ca, tmp_path, disposition
+) -> None:
+    path = signed_jpeg(tmp_path / "signed.jpg")
+    raw = send_raw(jo, path.read_bytes(), "image/jpeg", HTTP_CONTENT_DISPOSITION=disposition)
+    assert raw.status_code == 200, raw.content
+    assert raw.json()["state"] == "trusted"
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/json", "text/html", ""])
 def test_a_raw_body_of_a_wrong_or_missing_type_is_415(jo, tmp_path, content_type) -> None:
     data = signed_jpeg(tmp_path / "signed.jpg").read_bytes()

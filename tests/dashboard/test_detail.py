@@ -196,3 +196,25 @@ def test_a_verdict_changed_under_a_decision_is_flagged_on_the_check_page(journal
     Check.objects.filter(pk=check.pk).update(review_needed_at=timezone.now())
     page = client_for(journalist).get(f"/dashboard/checks/{check.pk}").content.decode()
     assert "changed the automated verdict after the newsroom's decision: review needed" in page
+
+
+def test_the_json_export_anonymises_similar_media_the_journalist_may_not_see(
+    journalist: User, other_journalist: User
+) -> None:
+    from authcheck.models import Check
+
+    theirs = DoneCheckFactory(submitter=other_journalist)
+    own_earlier = DoneCheckFactory(submitter=journalist)
+    check = DoneCheckFactory(submitter=journalist)
+    similar = [
+        {"check_id": theirs.pk, "sha256": "a" * 64, "distance": 4, "matched_frames": [0]},
+        {"check_id": own_earlier.pk, "sha256": "b" * 64, "distance": 9, "matched_frames": [1]},
+    ]
+    Check.objects.filter(pk=check.pk).update(similar=similar)
+    response = client_for(journalist).get(f"/dashboard/checks/{check.pk}/export.json")
+    data = json.loads(response.content)
+    assert data["similar"][0] == {
+        "check_id": None, "sha256": None, "distance": 4, "matched_frames": [0],
+    }  # fmt: skip
+    assert data["similar"][1] == similar[1]
+    assert "a" * 64 not in response.content.decode()
