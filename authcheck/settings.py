@@ -476,12 +476,20 @@ def storage_origin(endpoint: str, bucket: str, region: str, addressing: str) -> 
     return f"{scheme}://{bucket}.{host}" if addressing == "virtual" else f"{scheme}://{host}"
 
 
-# The storage domain the dashboard's player is redirected to (W12): allowed by the CSP only
-# when media lives in object storage. Set it when a CDN or proxy fronts the bucket.
+# The storage domain the dashboard's player is redirected to (W12). Presigned URLs carry the
+# host they are signed for, so they must name an endpoint browsers reach:
+# AUTHCHECK_S3_PUBLIC_ENDPOINT_URL, or AWS itself when no endpoint is set. With only an
+# internal endpoint (http://minio:9000 in deploy/compose.yaml) there is no redirect: the app
+# streams the media itself, as on local disk. The origin is allowed by the CSP only when the
+# player is redirected; AUTHCHECK_MEDIA_ORIGIN overrides it when a proxy rewrites the host.
+AUTHCHECK_S3_PUBLIC_ENDPOINT_URL = env_str("AUTHCHECK_S3_PUBLIC_ENDPOINT_URL")
+AUTHCHECK_MEDIA_REDIRECT = AUTHCHECK_STORAGE == "s3" and bool(
+    AUTHCHECK_S3_PUBLIC_ENDPOINT_URL or not env_str("AUTHCHECK_S3_ENDPOINT_URL")
+)
 AUTHCHECK_MEDIA_ORIGIN = ""
-if AUTHCHECK_STORAGE == "s3":
+if AUTHCHECK_MEDIA_REDIRECT:
     AUTHCHECK_MEDIA_ORIGIN = env_str("AUTHCHECK_MEDIA_ORIGIN") or storage_origin(
-        env_str("AUTHCHECK_S3_ENDPOINT_URL"),
+        AUTHCHECK_S3_PUBLIC_ENDPOINT_URL,
         env_str("AUTHCHECK_S3_BUCKET"),
         env_str("AUTHCHECK_S3_REGION"),
         env_str("AUTHCHECK_S3_ADDRESSING_STYLE", "path"),

@@ -160,19 +160,41 @@ def media_url(
     media: Media, *, content_type: str = "application/octet-stream", attachment: bool = True
 ) -> str | None:
     """A presigned GET URL on the storage domain that expires after
-    ``AUTHCHECK_MEDIA_URL_SECONDS`` (object storage), or None: serve it through a view.
+    ``AUTHCHECK_MEDIA_URL_SECONDS`` (object storage reachable by browsers:
+    ``AUTHCHECK_MEDIA_REDIRECT``), or None: serve it through a view.
 
     The storage answers with ``content_type`` and, for ``attachment``, as a download, whatever
     type the object was stored with: both are signed into the URL (S3's ``response-*``
     overrides), so a browser never renders a stored object as a page of the storage domain.
     """
-    if not is_remote():
+    if not is_remote() or not settings.AUTHCHECK_MEDIA_REDIRECT:
         return None
     params = {"ResponseContentType": content_type}
     if attachment:
         params["ResponseContentDisposition"] = 'attachment; filename="media"'
     key = _key(media.storage_name)
-    return str(_s3().url(key, parameters=params, expire=settings.AUTHCHECK_MEDIA_URL_SECONDS))
+    return str(
+        _presigner().url(key, parameters=params, expire=settings.AUTHCHECK_MEDIA_URL_SECONDS)
+    )
+
+
+_presigners: dict[tuple[str, str], Any] = {}
+
+
+def _presigner() -> Any:
+    """The storage that signs URLs for browsers: the media storage itself, or the same bucket
+    and credentials addressed through ``AUTHCHECK_S3_PUBLIC_ENDPOINT_URL`` (signing is local:
+    nothing is sent to that endpoint here)."""
+    public = settings.AUTHCHECK_S3_PUBLIC_ENDPOINT_URL
+    if not public:
+        return _s3()
+    options = cast(dict[str, Any], settings.STORAGES["default"]["OPTIONS"])
+    cache_key = (public, str(options.get("bucket_name", "")))
+    if cache_key not in _presigners:
+        from storages.backends.s3 import S3Storage
+
+        _presigners[cache_key] = S3Storage(**{**options, "endpoint_url": public})
+    return _presigners[cache_key]
 
 
 def media_chunks(media: Media) -> Iterator[bytes]:

@@ -97,6 +97,7 @@ class StreamDigest:
         self._hex = ""
         self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
         if threaded:
             self._queue = queue.Queue(maxsize=depth)
             self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
@@ -105,7 +106,12 @@ class StreamDigest:
     def _run(self) -> None:
         assert self._queue is not None
         while (chunk := self._queue.get()) is not None:
-            self._take(chunk)
+            if self._failure is not None:
+                continue  # keep draining, so the sender never blocks on a full queue
+            try:
+                self._take(chunk)
+            except BaseException as error:  # raised to the caller by update()/hexdigest()
+                self._failure = error
 
     def _take(self, chunk: bytes) -> None:
         self._sha.update(chunk)
@@ -117,7 +123,12 @@ class StreamDigest:
         if self._queue is None:
             self._take(chunk)
         else:
+            self._raise_failure()
             self._queue.put(chunk)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def _finish(self) -> None:
         if self._thread is not None and self._queue is not None:
@@ -130,6 +141,7 @@ class StreamDigest:
         ``observe`` too), then frees it."""
         if not self._hex:
             self._finish()
+            self._raise_failure()  # never the digest of only part of the bytes
             self._hex = self._sha.hexdigest()
         return self._hex
 

@@ -79,4 +79,7 @@ def s3(s3_endpoint: str, settings) -> S3:
     settings.AUTHCHECK_STORAGE = "s3"
     settings.AUTHCHECK_S3_CONNECTION = store.connection()
     settings.STORAGES = {**settings.STORAGES, "default": store.storage_settings()}
+    # The moto server on 127.0.0.1 is reachable by a browser here: the player is redirected.
+    settings.AUTHCHECK_S3_PUBLIC_ENDPOINT_URL = store.endpoint
+    settings.AUTHCHECK_MEDIA_REDIRECT = True
     return store

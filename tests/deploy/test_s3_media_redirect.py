@@ -26,6 +26,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from authcheck import storage
 from authcheck.models import Check, Role
 from authcheck.services.tokens import token_create
 from tests.dashboard.conftest import client_for, person
@@ -156,7 +157,12 @@ def _csp_with(monkeypatch, **env: str) -> dict[str, Any]:
     """CONTENT_SECURITY_POLICY as settings.py builds it from ``env``."""
     import authcheck.settings as module
 
-    for name in ("AUTHCHECK_STORAGE", "AUTHCHECK_S3_ENDPOINT_URL", "AUTHCHECK_MEDIA_ORIGIN"):
+    for name in (
+        "AUTHCHECK_STORAGE",
+        "AUTHCHECK_S3_ENDPOINT_URL",
+        "AUTHCHECK_S3_PUBLIC_ENDPOINT_URL",
+        "AUTHCHECK_MEDIA_ORIGIN",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -176,7 +182,8 @@ def test_the_dashboard_csp_allows_the_storage_origin_only_with_object_storage(
         monkeypatch,
         AUTHCHECK_STORAGE="s3",
         AUTHCHECK_S3_BUCKET=s3.bucket,
-        AUTHCHECK_S3_ENDPOINT_URL=s3.endpoint,
+        AUTHCHECK_S3_ENDPOINT_URL="http://minio:9000",  # internal: signed for the public one
+        AUTHCHECK_S3_PUBLIC_ENDPOINT_URL=s3.endpoint,
         AUTHCHECK_S3_REGION=REGION,
     )
     settings.CONTENT_SECURITY_POLICY = remote
@@ -227,3 +234,35 @@ def test_the_storage_origin_is_the_one_boto3_presigns_for(
     parts = urlsplit(url)
     assert storage_origin(endpoint, "bkt-1", region, style) == origin
     assert f"{parts.scheme}://{parts.netloc}" == origin
+
+
+def test_with_only_an_internal_endpoint_the_app_streams_the_media_and_allows_no_storage_origin(
+    s3: S3, uploaded: Check, monkeypatch, settings
+) -> None:
+    """A URL signed for http://minio:9000 would not load in a reviewer's browser."""
+    settings.AUTHCHECK_S3_PUBLIC_ENDPOINT_URL = ""
+    settings.AUTHCHECK_MEDIA_REDIRECT = False
+    assert uploaded.media is not None and storage.media_url(uploaded.media) is None
+    response = client_for(uploaded.submitter).get(f"/dashboard/checks/{uploaded.pk}/media")
+    assert response.status_code == 200 and "Location" not in response
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert hashlib.sha256(body).hexdigest() == uploaded.media.sha256
+    assert response["X-Content-Type-Options"] == "nosniff"
+    internal = _csp_with(
+        monkeypatch,
+        AUTHCHECK_STORAGE="s3",
+        AUTHCHECK_S3_BUCKET=s3.bucket,
+        AUTHCHECK_S3_ENDPOINT_URL="http://minio:9000",
+    )["DIRECTIVES"]
+    assert internal["media-src"] == ["'self'"] and internal["img-src"] == ["'self'"]
+
+
+def test_the_redirect_is_signed_for_the_public_endpoint_not_the_internal_one(
+    s3: S3, uploaded: Check, settings
+) -> None:
+    public = s3.endpoint.replace("127.0.0.1", "localhost")
+    settings.AUTHCHECK_S3_PUBLIC_ENDPOINT_URL = public
+    location = _player(uploaded)
+    assert location.startswith(f"{public}/")
+    assert _sigv4_query_ok(location, SECRET)
+    assert httpx.get(location).status_code == 200  # the same store, reached by its public name

@@ -69,6 +69,22 @@ def test_the_threaded_digest_equals_the_inline_one_and_bounds_its_queue() -> Non
     assert threaded._thread is None  # the helper thread has ended
 
 
+def test_a_failing_observer_is_raised_never_a_hang_or_a_partial_digest() -> None:
+    def observe(chunk: bytes) -> None:
+        raise ValueError("label scan broke")
+
+    digest = StreamDigest(threaded=True, depth=2, observe=observe)
+    fed = 0
+    with pytest.raises(ValueError, match="label scan broke"):
+        for _ in range(50):  # far more than the queue holds: a dead thread would block here
+            digest.update(b"x" * 1024)
+            fed += 1
+    assert fed < 50
+    with pytest.raises(ValueError, match="label scan broke"):
+        digest.hexdigest()
+    digest.close()
+
+
 def test_copy_and_hash_stops_at_the_cap_and_removes_the_partial_file(tmp_path: Path) -> None:
     with pytest.raises(MediaTooLarge) as info:
         copy_and_hash(io.BytesIO(b"y" * 5000), tmp_path / "out", max_bytes=4096)
