@@ -45,7 +45,6 @@ import json
 import re
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,13 @@ from PIL import Image, ImageOps
 
 from authcheck.errors import MediaError, MediaTooLarge
 from authcheck.pipeline.probe import PIL_FORMATS, finite_float
-from authcheck.pipeline.sandbox import Limits, hardened_input_args, input_url, run_tool
+from authcheck.pipeline.sandbox import (
+    Limits,
+    hardened_input_args,
+    input_url,
+    run_tool,
+    tool_pool,
+)
 
 __all__ = ["Frame", "sample_frames", "thumbnail_jpeg"]
 
@@ -235,7 +240,7 @@ def _decode(
         # The time left is taken when the run starts: all runs share the sampling's budget.
         return _decode_batch(path, batch, fps, max_side, _remaining(limits, deadline))
 
-    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS, thread_name_prefix="frames") as pool:
+    with tool_pool(PARALLEL_RUNS, "frames") as pool:
         runs = [pool.submit(decode, batch) for batch in batches]
     for run in runs:  # in plan order, as one run after the other would give them
         try:

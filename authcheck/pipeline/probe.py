@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,14 @@ from PIL import Image, UnidentifiedImageError
 
 from authcheck.errors import MediaError, MediaTooLarge, UnsupportedMedia
 from authcheck.jsonsafe import clean_text, json_safe
-from authcheck.pipeline.sandbox import Limits, hardened_input_args, input_url, run_tool
+from authcheck.pipeline.sandbox import (
+    Limits,
+    ToolPool,
+    hardened_input_args,
+    input_url,
+    run_tool,
+    tool_pool,
+)
 
 __all__ = ["Limits", "ProbeResult", "probe"]
 
@@ -105,7 +112,7 @@ def probe(
 
 def _probe_av(path: Path, kind: str, limits: Limits) -> ProbeResult:
     deadline = time.monotonic() + limits.timeout_seconds
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="probe") as pool:
+    with tool_pool(3, "probe") as pool:
         # The three ffprobe runs are independent: side by side, a probe waits for the slowest
         # (the typed frames) instead of the sum. The GOP result is used only for a video stream.
         gop_runs = _gop_start(pool, path, limits, deadline) if kind == "video" else None
@@ -201,7 +208,7 @@ def _tags(raw: Any) -> dict[str, str]:
 _GopRuns = tuple[Future[dict[str, Any]], Future[dict[str, Any]]]
 
 
-def _gop_start(pool: ThreadPoolExecutor, path: Path, limits: Limits, deadline: float) -> _GopRuns:
+def _gop_start(pool: ToolPool, path: Path, limits: Limits, deadline: float) -> _GopRuns:
     """Start the two GOP scans (packets, typed frames) under the probe's time budget."""
     left = _remaining(limits, deadline)
     return (

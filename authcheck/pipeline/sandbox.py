@@ -24,10 +24,15 @@ import selectors
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from authcheck.errors import MediaError, UnsupportedMedia
 from authcheck.jsonsafe import clean_text
@@ -99,6 +104,45 @@ def input_url(path: Path) -> str:
     return "file:" + os.path.abspath(path)
 
 
+_CANCEL: ContextVar[threading.Event | None] = ContextVar("authcheck_tool_cancel", default=None)
+_CANCEL_POLL_SECONDS = 0.1
+_T = TypeVar("_T")
+
+
+class ToolCancelled(Exception):
+    """A tool run stopped (its process group killed) because the stage that started it failed
+    or was aborted while it ran on a pool thread; nobody reads its result."""
+
+
+class ToolPool:
+    """``submit`` for ``tool_pool``: each call runs with the pool's cancel flag in its context."""
+
+    def __init__(self, pool: ThreadPoolExecutor, cancel: threading.Event) -> None:
+        self._pool, self._cancel = pool, cancel
+
+    def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+        context = copy_context()
+        context.run(_CANCEL.set, self._cancel)
+        return self._pool.submit(context.run, fn, *args)
+
+
+@contextmanager
+def tool_pool(max_workers: int, name: str) -> Iterator[ToolPool]:
+    """Threads for tool runs side by side. If the block that submitted them raises (a failed
+    probe, or Celery's soft time limit landing in the waiting main thread), every run still
+    going is killed within ``_CANCEL_POLL_SECONDS`` and those not started are dropped, so no
+    ffmpeg outlives its stage."""
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
+    try:
+        yield ToolPool(pool, cancel)
+        pool.shutdown(wait=True)  # waiting here is also where a soft time limit may land
+    except BaseException:
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
 def run_tool(args: list[str], limits: Limits) -> tuple[bytes, bytes]:
     """Run ``args`` under ``limits`` and return (stdout, stderr), or raise a ``MediaError``.
 
@@ -108,9 +152,12 @@ def run_tool(args: list[str], limits: Limits) -> tuple[bytes, bytes]:
     """
     if not args or shutil.which(args[0]) is None:
         raise FileNotFoundError(f"tool not found: {args[0] if args else '(none)'}")
+    cancel = _CANCEL.get()
+    if cancel is not None and cancel.is_set():
+        raise ToolCancelled(args[0])
     proc = _spawn(args, limits)
     try:
-        outcome = _collect(proc, limits)
+        outcome = _collect(proc, limits, cancel)
     finally:
         _kill_group(proc.pid)
         proc.wait()  # reap only after the group kill, so the process group id cannot be reused
@@ -127,6 +174,7 @@ class _Outcome:
     stderr: bytearray
     timed_out: bool = False
     overflowed: bool = False
+    cancelled: bool = False
 
 
 def _spawn(args: list[str], limits: Limits) -> subprocess.Popen[bytes]:
@@ -166,7 +214,9 @@ def _rlimit_setter(limits: Limits) -> Callable[[], None]:
     return apply
 
 
-def _collect(proc: subprocess.Popen[bytes], limits: Limits) -> _Outcome:
+def _collect(
+    proc: subprocess.Popen[bytes], limits: Limits, cancel: threading.Event | None = None
+) -> _Outcome:
     """Read both pipes until the leader exits and the pipes close, the deadline, or the cap."""
     outcome = _Outcome(bytearray(), bytearray())
     deadline = time.monotonic() + limits.timeout_seconds
@@ -178,7 +228,7 @@ def _collect(proc: subprocess.Popen[bytes], limits: Limits) -> _Outcome:
         if exit_fd is not None:
             sel.register(exit_fd, selectors.EVENT_READ, None)
         try:
-            _pump(sel, proc, outcome, deadline, limits, exit_fd is not None)
+            _pump(sel, proc, outcome, deadline, limits, exit_fd is not None, cancel)
         finally:
             if exit_fd is not None:
                 os.close(exit_fd)
@@ -192,6 +242,7 @@ def _pump(
     deadline: float,
     limits: Limits,
     has_pidfd: bool,
+    cancel: threading.Event | None = None,
 ) -> None:
     open_pipes, exited = 2, False
     while open_pipes or not exited:
@@ -199,8 +250,13 @@ def _pump(
         if remaining <= 0:
             outcome.timed_out = True
             return
+        if cancel is not None and cancel.is_set():
+            outcome.cancelled = True
+            return
         # With a pidfd select wakes when the leader exits; without one, its exit is polled.
         wait = remaining if has_pidfd else min(remaining, 0.05)
+        if cancel is not None:
+            wait = min(wait, _CANCEL_POLL_SECONDS)
         for key, _ in sel.select(timeout=wait):
             if key.data is None:  # the pidfd: the leader exited (still a zombie, not reaped)
                 sel.unregister(key.fileobj)
@@ -256,6 +312,8 @@ def _kill_group(pgid: int) -> None:
 
 def _raise_for_outcome(outcome: _Outcome, returncode: int, args: list[str], limits: Limits) -> None:
     tool = os.path.basename(args[0])
+    if outcome.cancelled:
+        raise ToolCancelled(tool)
     if outcome.timed_out:
         message = f"{tool} did not finish within {limits.timeout_seconds:g} s"
         raise MediaError(message, code="media_timeout")

@@ -18,6 +18,7 @@ from authcheck.pipeline.sandbox import (
     hardened_input_args,
     input_url,
     run_tool,
+    tool_pool,
 )
 
 PY = sys.executable
@@ -206,3 +207,39 @@ def test_it_applies_limits_in_the_child_when_prlimit_is_missing(
     with pytest.raises(MediaError) as caught:
         run_tool([PY, "-c", "x = bytearray(10**9)"], Limits(memory_bytes=256 * 1024**2))
     assert caught.value.code == "media_resource_limit"
+
+
+class _Aborted(BaseException):
+    """Stands in for Celery's SoftTimeLimitExceeded landing in the waiting main thread."""
+
+
+def test_runs_on_a_tool_pool_are_killed_when_the_stage_that_started_them_is_aborted(
+    tmp_path: Path,
+) -> None:
+    markers = [tmp_path / f"pgid{i}" for i in range(3)]
+    started = time.monotonic()
+    with pytest.raises(_Aborted):
+        with tool_pool(2, "test") as pool:
+            runs = [
+                pool.submit(
+                    run_tool,
+                    ["sh", "-c", f"echo $$ > {marker}; sleep 60 & wait"],
+                    Limits(timeout_seconds=60, max_file_bytes=64),
+                )
+                for marker in markers
+            ]
+            assert _wait_until(lambda: all(m.exists() for m in markers[:2]))
+            raise _Aborted()
+    assert time.monotonic() - started < 20  # not the tools' own 60 s timeout
+    for marker in markers[:2]:
+        pgid = int(marker.read_text())
+        assert _wait_until(lambda pgid=pgid: not _live_members(pgid)), _live_members(pgid)
+    assert not markers[2].exists()  # the queued run never started
+    assert runs[2].cancelled()
+    assert _zombie_children() == []
+
+
+def test_a_tool_pool_that_ends_normally_gives_every_result() -> None:
+    with tool_pool(2, "test") as pool:
+        runs = [pool.submit(run_tool, ["sh", "-c", f"echo {i}"], Limits()) for i in range(3)]
+    assert [run.result()[0] for run in runs] == [b"0\n", b"1\n", b"2\n"]
