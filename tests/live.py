@@ -3,6 +3,7 @@ raw HTTP framing): gunicorn on an ephemeral loopback port against the test datab
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +26,21 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     user, host, port = db.get("USER") or "postgres", db.get("HOST") or "127.0.0.1", db["PORT"]
     return f"postgres://{user}@{host}:{port or 5432}/{db['NAME']}"
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a real server process on the test database: its own data directory,
+    the test settings' secret key, no broker unless ``extra`` names one."""
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "AUTHCHECK_DATA_DIR": str(data_dir),
+        "CELERY_BROKER_URL": "",
+        **extra,
+    }
 
 
 @contextmanager

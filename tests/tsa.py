@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.c2pa_fixtures import _KEY_USAGE
+
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 POLICY = "1.3.6.1.4.1.55555.1.1"  # a private test policy id
@@ -60,17 +62,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=sign,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    return x509.KeyUsage(digital_signature=sign, key_cert_sign=ca, crl_sign=ca, **_KEY_USAGE)
 
 
 def _pem(cert: x509.Certificate) -> bytes:

@@ -3,7 +3,6 @@ chunked bodies refused with 411, and "testserver" absent from the production hos
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -15,7 +14,7 @@ from django.test import Client
 
 from authcheck.models import Role, User
 from authcheck.services.tokens import token_create
-from tests.live import database_url, gunicorn
+from tests.live import gunicorn, server_env
 
 
 @pytest.mark.django_db
@@ -63,13 +62,7 @@ def _raw(base: str, request: bytes) -> bytes:
 def test_a_chunked_upload_gets_411_length_required_from_a_real_server(tmp_path: Path) -> None:
     user = User.objects.create(username="chunky", role=Role.JOURNALIST)
     _, token = token_create(user=user, name="chunked")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "AUTHCHECK_DATA_DIR": str(tmp_path),
-        "CELERY_BROKER_URL": "",
-    }
+    env = server_env(tmp_path)
     body = b"5\r\nhello\r\n0\r\n\r\n"
     with gunicorn(env) as base:
         answer = _raw(
@@ -132,14 +125,7 @@ def test_a_413_too_large_from_the_deployed_server_says_connection_close_and_clos
 ) -> None:
     user = User.objects.create(username="big", role=Role.JOURNALIST)
     _, token = token_create(user=user, name="big")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "AUTHCHECK_DATA_DIR": str(tmp_path),
-        "CELERY_BROKER_URL": "",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-    }
+    env = server_env(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     auth = f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n".encode()
     declared = settings.AUTHCHECK_MAX_UPLOAD_BYTES * 2
     with gunicorn(env, deployed=True) as base:

@@ -9,7 +9,6 @@ counts before parsing, and nothing is fetched (the servers have no network guard
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
@@ -20,7 +19,7 @@ from django.conf import settings
 
 from authcheck.models import Role, User
 from authcheck.services.tokens import token_create
-from tests.live import database_url, gunicorn
+from tests.live import gunicorn, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -46,15 +45,11 @@ CACHES = ["file"] + (["redis"] if settings.CELERY_BROKER_URL.startswith("redis")
 def test_two_server_processes_share_one_submission_rate(tmp_path: Path, cache: str) -> None:
     user = User.objects.create(username="fast", role=Role.JOURNALIST)
     _, token = token_create(user=user, name="rate")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "AUTHCHECK_DATA_DIR": str(tmp_path),
-        "AUTHCHECK_SUBMIT_RATE": "5/min",
-        "AUTHCHECK_CACHE_URL": settings.CELERY_BROKER_URL if cache == "redis" else "",
-        "CELERY_BROKER_URL": "",
-    }
+    env = server_env(
+        tmp_path,
+        AUTHCHECK_SUBMIT_RATE="5/min",
+        AUTHCHECK_CACHE_URL=settings.CELERY_BROKER_URL if cache == "redis" else "",
+    )
     if cache == "redis":
         from django.core.cache.backends.redis import RedisCache
 
