@@ -151,6 +151,13 @@ class Check(models.Model):
         indexes = [
             models.Index(fields=["submitter", "-created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            # The pending cap counts a user's unfinished checks at every submission: this keeps
+            # the count at the size of the queue, not of the user's whole history.
+            models.Index(
+                fields=["submitter"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="check_unfinished_by_submitter",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -85,3 +85,26 @@ def test_parallel_clients_cannot_race_past_the_cap(settings, enqueued) -> None:
         thread.join(timeout=60)
     assert sorted(outcomes) == ["created"] * 3 + ["queue_full"] * 5
     assert Check.objects.filter(submitter=user).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_cap_counts_unfinished_checks_on_their_partial_index_not_the_users_history(
+    enqueued,
+) -> None:
+    """The count runs at every submission; migration 0014's partial index keeps it at the size
+    of the queue (bench_load.py saw it grow with a user's history)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    user = User.objects.create(username="long-history", role="journalist")
+    with CaptureQueriesContext(connection) as queries:
+        checks.check_create(user=user, url="https://news.example/a.jpg")
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the plan show
+            cursor.execute(f"EXPLAIN {count}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "check_unfinished_by_submitter" in plan, plan
